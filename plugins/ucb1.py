@@ -1,0 +1,108 @@
+"""UCB1: Auer, Cesa-Bianchi and Fischer, "Finite-time Analysis of the Multiarmed Bandit Problem",
+Machine Learning 47 (2002), Theorem 1.
+
+Update, for rewards in [0, 1]: play every arm once, then at step t play
+
+    A_t = argmax_i  s_i / n_i + sqrt(2 ln t / n_i)
+
+where n_i is the number of pulls of arm i and s_i the sum of its rewards.
+
+Claims:
+- ``gap-dependent`` (Theorem 1): E[R_T] <= sum_{i: Delta_i > 0} 8 ln T / Delta_i + (1 + pi^2/3) sum_i Delta_i,
+  checked as the explicit bound it is, on a fixed instance.
+- ``gap-free`` (a corollary of Theorem 1): E[R_T] = O(sqrt(K T log T)), checked as a rate on the instance
+  whose gap sqrt(K log(T) / T) shrinks with the horizon.
+
+Departures from the paper: none in the update. Ties in the argmax go to the lowest index; the instance shuffles
+its arms per seed so this favours no arm.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
+
+PAPER = Paper(title="Finite-time Analysis of the Multiarmed Bandit Problem",
+              authors="Auer, Cesa-Bianchi, Fischer", year=2002)
+FIXED_MEANS = (0.9, 0.8, 0.8, 0.7, 0.5)
+
+
+def init(instance, hyper, gen):
+    shape = (instance.batch, instance.arms)
+    return {"pulls": torch.zeros(shape), "sums": torch.zeros(shape), "regret": torch.zeros(instance.batch)}
+
+
+def _play(state, instance, t, gen, index):
+    """Pull every arm once (steps 1..K), then the arm with the largest index."""
+    arm = torch.full((instance.batch,), t - 1) if t <= instance.arms else index.argmax(dim=1)
+    reward, regret = instance.pull(arm, t, gen)
+    arm = arm[:, None]
+    return {"pulls": state["pulls"].scatter_add(1, arm, torch.ones_like(state["regret"])[:, None]),
+            "sums": state["sums"].scatter_add(1, arm, reward[:, None]),
+            "regret": state["regret"] + regret}
+
+
+def step(state, instance, t, hyper, gen):
+    pulls = state["pulls"].clamp_min(1)
+    bonus = torch.sqrt(hyper["exploration"] * math.log(t) / pulls)
+    return _play(state, instance, t, gen, state["sums"] / pulls + bonus)
+
+
+def step_own_count(state, instance, t, hyper, gen):
+    """The bonus with the log of the arm's own count instead of the step: too little exploration."""
+    pulls = state["pulls"].clamp_min(1)
+    bonus = torch.sqrt(hyper["exploration"] * torch.log(pulls) / pulls)
+    return _play(state, instance, t, gen, state["sums"] / pulls + bonus)
+
+
+def step_greedy(state, instance, t, hyper, gen):
+    pulls = state["pulls"].clamp_min(1)
+    return _play(state, instance, t, gen, state["sums"] / pulls)
+
+
+def metrics(state, instance):
+    return {"regret": state["regret"]}
+
+
+def _gap_bound() -> str:
+    """Theorem 1's bound written out for the fixed instance (gaps are known numbers)."""
+    gaps = [FIXED_MEANS[0] - m for m in FIXED_MEANS[1:]]
+    return f"{sum(8 / g for g in gaps):.12g}*log(T) + {(1 + math.pi**2 / 3) * sum(gaps):.12g}"
+
+
+GRID = (1024, 2048, 4096, 8192, 16384, 32768)
+QUICK_GRID = (512, 1024, 2048, 4096, 8192)
+
+
+def _experiment(seeds: int = 200, **params) -> Experiment:
+    return Experiment(family="bernoulli-bandit", over="T", params=params, grid=GRID, quick_grid=QUICK_GRID,
+                      seeds=seeds, quick_seeds=seeds)
+
+
+UCB1 = Algorithm(
+    name="ucb1", paper=PAPER, family="bernoulli-bandit", init=init, step=step, metrics=metrics,
+    metric_names=("regret",), hyper={"exploration": 2.0},
+    claims=(
+        Claim(name="gap-dependent", metric="regret", kind="upper", form=_gap_bound(), free=(), source="Theorem 1",
+              experiment=_experiment(K=5, means=FIXED_MEANS)),
+        Claim(name="logarithmic", metric="regret", kind="upper", form="C*log(T)", source="Theorem 1",
+              experiment=_experiment(K=2, means=(0.9, 0.6), seeds=1000)),
+        Claim(name="gap-free", metric="regret", kind="upper", form="C*sqrt(K*T*log(T))",
+              source="Theorem 1 (worst case over gaps)",
+              experiment=_experiment(K=5, best=0.6, gap="sqrt(K*log(T)/T)")),
+    ),
+    mutants=(
+        Mutant(name="greedy", bug="exploration bonus dropped", breaks=("logarithmic",), step=step_greedy),
+        Mutant(name="own-count", bug="bonus uses log of the arm's own pull count, not log t",
+               breaks=("logarithmic",), step=step_own_count),
+    ),
+)
+
+
+@hookimpl
+def theorycheck_algorithms():
+    return [UCB1]
+

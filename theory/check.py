@@ -1,0 +1,212 @@
+"""Claim x Trace -> Verdict. The checker judges; it never runs anything.
+
+Which test a claim gets follows from its form, not from its plugin:
+- ``exact``: relative error under a dtype-aware tolerance, at every seed and grid point;
+- no free constant (an explicit bound): a one-sided t-test at every grid point (PASS needs all of them,
+  an intersection-union test at the stated level; FAIL needs one, Holm-corrected across the grid);
+- a free constant and a power-like form (``C*sqrt(K*T*log(T))``): the log-log slope of the mean after
+  dividing by the form, with a bootstrap-over-seeds interval; log factors are divided out, not absorbed;
+- a free constant and an exponentially decaying form (``C*rho**t``): the per-step contraction factor,
+  fitted on the log of the mean above the precision floor.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from theory import stats
+from theory.claims import Claim, parse_form
+from theory.errors import ClaimError
+from theory.runner import Trace
+
+
+class Status(str, enum.Enum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    INCONCLUSIVE = "INCONCLUSIVE"
+    ERROR = "ERROR"
+    TIMEOUT = "TIMEOUT"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Row:
+    """One grid point: the mean metric, its confidence bounds, and the form's value there (free constants = 1)."""
+
+    x: float
+    mean: float
+    low: float
+    high: float
+    form: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verdict:
+    algorithm: str
+    claim: str
+    status: Status
+    test: str
+    level: float
+    evidence: str
+    source: str = ""
+    estimate: float | None = None
+    ci: tuple[float, float] | None = None
+    claimed: float | None = None
+    threshold: float | None = None
+    seeds: int = 0
+    rows: tuple[Row, ...] = field(default_factory=tuple)
+    expected_failure: str | None = None
+    mutant_of: str | None = None
+
+
+def check(claim: Claim, trace: Trace, hyper: Mapping[str, object] | None = None,
+          mutant_of: str | None = None) -> Verdict:
+    """Judge ``claim`` on ``trace``; ``hyper`` binds hyper-parameter symbols used in the form."""
+    base = dict(algorithm=trace.algorithm, claim=claim.name, level=claim.level, source=claim.source,
+                seeds=len(trace.seeds), expected_failure=claim.expected_failure, mutant_of=mutant_of)
+    if trace.status != "ok":
+        status = Status.TIMEOUT if trace.status == "timeout" else Status.ERROR
+        return Verdict(**base, status=status, test="run", evidence=trace.message)
+    if claim.metric not in trace.metrics:
+        return Verdict(**base, status=Status.ERROR, test="run",
+                       evidence=f"trace has no metric {claim.metric!r} (has {sorted(trace.metrics)})")
+    values = trace.metrics[claim.metric]
+    curve = FormCurve(claim, trace, hyper or {})
+    tests = stats.mean_tests(values, curve.values, claim.level)
+    rows = tuple(Row(x=x, mean=m, low=lo, high=hi, form=f) for x, m, lo, hi, f in
+                 zip(trace.grid, tests.mean, tests.lower, tests.upper, curve.values))
+    base["rows"] = rows
+    if claim.kind == "exact":
+        return _exact(claim, trace, values, curve, base)
+    if claim.explicit:
+        return _envelope(claim, tests, curve, base)
+    return _rate(claim, trace, values, curve, base)
+
+
+class FormCurve:
+    """The claim's form as a function of the scaling variable alone, evaluated on the trace's grid.
+
+    Parameters given as expressions of the scaling variable are substituted, free constants set to 1.
+    ``exponent`` is the form's power of x at infinity (lim x f'/f): finite for power-like forms (log
+    factors do not change it), -inf for exponentially decaying ones, whose per-step log factor is ``log_rate``.
+    """
+
+    def __init__(self, claim: Claim, trace: Trace, hyper: Mapping[str, object]):
+        experiment = claim.experiment
+        numeric_hyper = {k: float(v) for k, v in hyper.items()
+                         if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        expr = claim.expression(frozenset(numeric_hyper))
+        x = sympy.Symbol(experiment.over, positive=True)
+        fixed = experiment.scalars()
+        subs: dict[sympy.Symbol, sympy.Expr | float] = {
+            sympy.Symbol(k, positive=True): v for k, v in {**numeric_hyper, **fixed, **claim.constants}.items()}
+        subs.update({sympy.Symbol(k, positive=True): 1 for k in claim.free})
+        for key, text in experiment.params.items():
+            if isinstance(text, str):
+                subs[sympy.Symbol(key, positive=True)] = parse_form(text, frozenset(fixed) | {experiment.over}).subs(subs)
+        self.expr = expr.subs(subs)
+        if self.expr.free_symbols - {x}:
+            raise ClaimError(f"claim {claim.name!r}: form {claim.form!r} leaves {self.expr.free_symbols - {x}} unbound")
+        self.values = np.array([float(self.expr.subs(x, v).evalf()) for v in trace.grid])
+        if not np.all(np.isfinite(self.values)) or np.any(self.values <= 0):
+            raise ClaimError(f"claim {claim.name!r}: form {claim.form!r} is not positive and finite on {trace.grid}")
+        self.exponent = float(sympy.limit(x * sympy.diff(self.expr, x) / self.expr, x, sympy.oo))
+        self.log_rate = (float(sympy.limit(sympy.diff(sympy.log(self.expr), x), x, sympy.oo))
+                         if self.exponent == -math.inf else None)
+
+
+def _exact(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, base: dict) -> Verdict:
+    tolerance = claim.rtol if claim.rtol is not None else stats.exact_tolerance(trace.dtype)
+    error = stats.relative_error(values, curve.values[None, :])
+    worst = float(error.max())
+    seed, point = np.unravel_index(int(error.argmax()), error.shape)
+    status = Status.PASS if worst <= tolerance else Status.FAIL
+    return Verdict(**base, status=status, test="exact", estimate=worst, claimed=tolerance, threshold=tolerance,
+                   evidence=f"largest relative error {worst:.3g} (seed {trace.seeds[seed]}, {claim.experiment.over}="
+                            f"{trace.grid[point]:g}) against tolerance {tolerance:.1g} for {trace.dtype}")
+
+
+def _envelope(claim: Claim, tests: stats.MeanTests, curve: FormCurve, base: dict) -> Verdict:
+    alpha = 1 - claim.level
+    upper = claim.kind == "upper"
+    ratio = tests.mean / curve.values
+    confident_inside = tests.p_below if upper else tests.p_above
+    confident_outside = tests.p_above if upper else tests.p_below
+    broken = stats.holm(confident_outside, alpha)
+    worst = int(np.argmax(ratio) if upper else np.argmin(ratio))
+    bound_ci = (float(tests.lower[worst] / curve.values[worst]), float(tests.upper[worst] / curve.values[worst]))
+    where = ", ".join(f"{claim.experiment.over}={base['rows'][i].x:g}" for i in np.flatnonzero(broken))
+    side = "above" if upper else "below"
+    if broken.any():
+        status, evidence = Status.FAIL, f"mean credibly {side} the bound at {where} (Holm, alpha={alpha:g})"
+    elif np.all(confident_inside <= alpha):
+        status, evidence = Status.PASS, f"mean credibly {'under' if upper else 'over'} the bound at every grid point"
+    else:
+        unsure = ", ".join(f"{claim.experiment.over}={base['rows'][i].x:g}" for i in np.flatnonzero(confident_inside > alpha))
+        status, evidence = Status.INCONCLUSIVE, f"cannot tell whether the mean is {side} the bound at {unsure}"
+    return Verdict(**base, status=status, test="envelope", estimate=float(ratio[worst]), ci=bound_ci, claimed=1.0,
+                   threshold=1.0, evidence=f"{evidence}; worst mean/bound {ratio[worst]:.3g}")
+
+
+def _rate(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, base: dict) -> Verdict:
+    grid = np.asarray(trace.grid)
+    means = values.mean(axis=0)
+    floor = stats.precision_floor(trace.dtype, float(np.abs(means).max()))
+    start = int(len(grid) * (1 - claim.tail))
+    window = [i for i in range(start, len(grid)) if means[i] > floor]
+    linear = curve.exponent == -math.inf
+    if curve.exponent == math.inf:
+        raise ClaimError(f"claim {claim.name!r}: form {claim.form!r} grows exponentially; no rate test applies")
+    if len(window) < 3:
+        return Verdict(**base, status=Status.INCONCLUSIVE, test="contraction" if linear else "rate",
+                       evidence=f"only {len(window)} grid points in the fit window above the precision floor "
+                                f"{floor:.2g} (need 3): extend the grid or lower the tail")
+    rng = np.random.default_rng(_bootstrap_seed(trace, claim))
+    if curve.values[-1] > curve.values[0] and window[0] > 0:
+        # A growing form (regret) allows an additive constant, such as the cost of a burn-in, which bends a
+        # slowly growing metric on a finite grid (a ln T - b over ln T still rises). Increments between grid
+        # points cancel it: fit the increments of the metric against the increments of the form.
+        edges = [window[0] - 1, *window]
+        fitted = np.diff(values[:, edges], axis=1)
+        x_fit = np.sqrt(grid[edges[:-1]] * grid[edges[1:]])
+        divisor = np.diff(curve.values[edges])
+    else:
+        fitted, x_fit, divisor = values[:, window], grid[window], curve.values[window]
+    residual = stats.bootstrap_slope(fitted, x_fit, divisor, log_x=not linear, level=claim.level, rng=rng)
+    # The residual slope is 0 when the metric follows the form exactly; tol is on the exponent (power
+    # rates) or relative to the claimed log-contraction per step (linear rates).
+    offset = curve.log_rate if linear else curve.exponent
+    allowance = claim.tol * abs(curve.log_rate) if linear else claim.tol
+    low, high = residual.low, residual.high
+    if claim.kind == "upper":
+        passes, fails = high <= allowance, low > allowance
+    elif claim.kind == "lower":
+        passes, fails = low >= -allowance, high < -allowance
+    else:
+        passes, fails = (low >= -allowance and high <= allowance), (low > allowance or high < -allowance)
+    status = Status.PASS if passes else Status.FAIL if fails else Status.INCONCLUSIVE
+    shown = (lambda s: math.exp(s + offset)) if linear else (lambda s: s + offset)
+    name = "contraction factor per step" if linear else f"exponent of {claim.experiment.over}"
+    estimate, ci = shown(residual.estimate), (shown(low), shown(high))
+    claimed = shown(0.0)
+    threshold = shown(allowance if claim.kind != "lower" else -allowance)
+    evidence = (f"fitted {name} {estimate:.3g} [{ci[0]:.3g}, {ci[1]:.3g}] on {claim.experiment.over} in "
+                f"[{grid[window[0]]:g}, {grid[window[-1]]:g}] vs claimed {claimed:.3g} (tolerance {claim.tol:g})")
+    if status is Status.INCONCLUSIVE:
+        needed = stats.seeds_to_decide(len(trace.seeds), residual, allowance if claim.kind != "lower" else -allowance)
+        if needed:
+            evidence += f"; about {needed} seeds would decide it"
+    return Verdict(**base, status=status, test="contraction" if linear else "rate", estimate=estimate, ci=ci,
+                   claimed=claimed, threshold=threshold, evidence=evidence)
+
+
+def _bootstrap_seed(trace: Trace, claim: Claim) -> int:
+    """A bootstrap seed fixed by what was measured, so the same trace always gives the same verdict."""
+    key = f"{trace.algorithm}|{claim.name}|{trace.seeds[0]}|{len(trace.seeds)}".encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "little")

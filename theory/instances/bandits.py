@@ -1,0 +1,77 @@
+"""K-armed stochastic bandits with Bernoulli or Gaussian rewards.
+
+Parameters (``Experiment.params``):
+- ``K``: number of arms;
+- ``means``: explicit arm means (a tuple), or else
+- ``best`` and ``gap``: one arm at ``best``, the others at ``best - gap`` (a gap such as
+  ``sqrt(K*log(T)/T)`` shrinks with the horizon, for worst-case claims), or
+- ``best`` and ``spread`` > 0: means evenly spaced from ``best`` down to ``best - spread``;
+- ``sigma``: reward noise of the Gaussian family.
+The arms are put in a random order per seed, so an algorithm that breaks ties by index gains nothing.
+Regret is pseudo-regret: the sum over steps of (best mean - mean of the arm played).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+
+from theory.hookspecs import hookimpl
+from theory.random import Gen
+from theory.spec import Family, Instance
+
+_ORDER_STREAM = "instance/arm-order"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BanditInstance(Instance):
+    means: torch.Tensor  # (batch, K)
+    gaussian: bool
+    sigma: float
+
+    @property
+    def arms(self) -> int:
+        return int(self.means.shape[1])
+
+    def pull(self, arm: torch.Tensor, t: int, gen: Gen) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reward and pseudo-regret of pulling ``arm`` (one index per seed) at step ``t``."""
+        mean = self.means.gather(1, arm[:, None])[:, 0]
+        if self.gaussian:
+            reward = mean + self.sigma * gen.normal("reward", t, dtype=mean.dtype)
+        else:
+            reward = (gen.uniform("reward", t, dtype=mean.dtype) < mean).to(mean.dtype)
+        return reward, self.means.max(dim=1).values - mean
+
+
+def arm_means(params: Mapping[str, object]) -> torch.Tensor:
+    """The arm means, best first, before the per-seed shuffle."""
+    if "means" in params:
+        return torch.as_tensor(params["means"], dtype=torch.get_default_dtype())
+    k, best = int(params["K"]), float(params["best"])
+    if float(params.get("spread", 0.0)) > 0:
+        return torch.linspace(best, best - float(params["spread"]), k)
+    means = torch.full((k,), best - float(params["gap"]))
+    means[0] = best
+    return means
+
+
+def _generate(params: Mapping[str, object], gen: Gen, gaussian: bool) -> BanditInstance:
+    means = arm_means(params).to(gen.device)
+    order = torch.argsort(gen.uniform(_ORDER_STREAM, 0, means.shape[0]), dim=1)
+    return BanditInstance(params=dict(params), batch=gen.batch, means=means[order], gaussian=gaussian,
+                          sigma=float(params.get("sigma", 1.0)))
+
+
+BERNOULLI = Family(name="bernoulli-bandit", description="K-armed bandit, Bernoulli rewards",
+                   generate=lambda params, gen: _generate(params, gen, gaussian=False),
+                   defaults={"K": 5, "best": 0.9, "gap": 0.1})
+GAUSSIAN = Family(name="gaussian-bandit", description="K-armed bandit, Gaussian rewards of scale sigma",
+                  generate=lambda params, gen: _generate(params, gen, gaussian=True),
+                  defaults={"K": 5, "best": 0.0, "gap": 0.5, "sigma": 1.0})
+
+
+@hookimpl
+def theorycheck_families() -> list[Family]:
+    return [BERNOULLI, GAUSSIAN]

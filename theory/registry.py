@@ -1,0 +1,133 @@
+"""Build the registry of algorithms and instance families from plugins, validating everything at load time.
+
+Built in are the core's instance families; every other plugin, the paper plugins shipped in ``plugins/``
+included, is found through the ``theorycheck`` entry-point group. A plugin that fails to import, raises in
+a hook, or declares something invalid is reported with its name and the cause, and every other plugin still
+loads. Setting ``THEORYCHECK_DISABLE_PLUGIN_AUTOLOAD`` skips entry points from other distributions.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+
+import pluggy
+
+from theory import hookspecs
+from theory.claims import parse_form
+from theory.errors import ClaimError, PluginError
+from theory.spec import Algorithm, Family
+
+ENTRY_POINT_GROUP = "theorycheck"
+DISABLE_AUTOLOAD = "THEORYCHECK_DISABLE_PLUGIN_AUTOLOAD"
+OWN_DISTRIBUTION = "theorycheck"
+BUILTIN_FAMILIES = ("theory.instances.bandits", "theory.instances.online")
+
+
+@dataclass(frozen=True)
+class Registry:
+    algorithms: Mapping[str, Algorithm]
+    families: Mapping[str, Family]
+    errors: tuple[PluginError, ...]
+    owners: Mapping[str, str]  # algorithm or family name -> plugin name
+
+    def algorithm(self, name: str) -> Algorithm:
+        """An algorithm by name, or by ``name[mutant]`` for one of its mutants."""
+        base, _, mutant = name.partition("[")
+        if base not in self.algorithms:
+            raise PluginError(name, f"no algorithm of that name (known: {', '.join(sorted(self.algorithms))})")
+        return self.algorithms[base].mutant(mutant.rstrip("]")) if mutant else self.algorithms[base]
+
+
+def build_registry(plugins: Iterable[tuple[str, object]] = (), autoload: bool | None = None) -> Registry:
+    """Load built-ins, entry points (unless disabled) and the given ``(name, plugin)`` pairs."""
+    manager = pluggy.PluginManager("theorycheck")
+    manager.add_hookspecs(hookspecs)
+    errors: list[PluginError] = []
+    if autoload is None:
+        autoload = not os.environ.get(DISABLE_AUTOLOAD)
+    for name in BUILTIN_FAMILIES:
+        _register(manager, name, lambda name=name: importlib.import_module(name), errors)
+    for entry_point in _entry_points(autoload):
+        _register(manager, entry_point.name, entry_point.load, errors)
+    for name, plugin in plugins:
+        _register(manager, name, lambda plugin=plugin: plugin, errors)
+    owners: dict[str, str] = {}
+    families = _collect(manager, "theorycheck_families", Family, owners, errors)
+    algorithms = _collect(manager, "theorycheck_algorithms", Algorithm, owners, errors)
+    for name in list(algorithms):
+        try:
+            _validate(algorithms[name], families)
+        except ClaimError as exc:
+            errors.append(PluginError(owners[name], f"algorithm {name!r}: {exc}"))
+            del algorithms[name]
+    return Registry(algorithms, families, tuple(errors), owners)
+
+
+def _entry_points(autoload: bool) -> list[metadata.EntryPoint]:
+    found = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    unique = {(ep.name, ep.value): ep for ep in found}.values()  # an editable install may list a plugin twice
+    return [ep for ep in unique if autoload or (ep.dist is not None and ep.dist.name == OWN_DISTRIBUTION)]
+
+
+def _register(manager: pluggy.PluginManager, name: str, load, errors: list[PluginError]) -> None:
+    try:
+        plugin = load()
+        if manager.is_registered(plugin) or manager.get_plugin(name) is not None:
+            return
+        manager.register(plugin, name=name)
+    except Exception as exc:  # a broken plugin must not stop the others from loading
+        errors.append(PluginError(name, f"{type(exc).__name__}: {exc}"))
+        return
+    unknown = [caller.name for caller in manager.get_hookcallers(plugin) or [] if not caller.has_spec()]
+    if unknown:
+        manager.unregister(plugin)
+        errors.append(PluginError(name, f"unknown hook(s) {', '.join(unknown)}; known: "
+                                        "theorycheck_algorithms, theorycheck_families"))
+
+
+def _collect(manager: pluggy.PluginManager, hook: str, kind: type, owners: dict[str, str],
+             errors: list[PluginError]) -> dict:
+    found: dict = {}
+    for impl in getattr(manager.hook, hook).get_hookimpls():
+        try:
+            items = list(impl.function() or [])
+        except Exception as exc:
+            errors.append(PluginError(impl.plugin_name, f"{hook}() raised {type(exc).__name__}: {exc}"))
+            continue
+        for item in items:
+            if not isinstance(item, kind):
+                errors.append(PluginError(impl.plugin_name, f"{hook}() returned {item!r}, not a {kind.__name__}"))
+            elif item.name in found:
+                errors.append(PluginError(impl.plugin_name, f"duplicate {kind.__name__.lower()} name {item.name!r} "
+                                                            f"(already registered by {owners[item.name]!r})"))
+            else:
+                found[item.name] = item
+                owners[item.name] = impl.plugin_name
+    return found
+
+
+def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
+    if algorithm.family not in families:
+        raise ClaimError(f"unknown family {algorithm.family!r}")
+    claims = {claim.name for claim in algorithm.claims}
+    if len(claims) < len(algorithm.claims):
+        raise ClaimError("two claims share a name")
+    for claim in algorithm.claims:
+        if claim.metric not in algorithm.metric_names:
+            raise ClaimError(f"claim {claim.name!r} is on unknown metric {claim.metric!r} "
+                             f"(the algorithm measures {', '.join(algorithm.metric_names)})")
+        if claim.experiment.family not in families:
+            raise ClaimError(f"claim {claim.name!r} names unknown family {claim.experiment.family!r}")
+        claim.expression(frozenset(algorithm.hyper))
+        for text in claim.experiment.params.values():
+            if isinstance(text, str):
+                parse_form(text, claim.experiment.symbols())
+    for mutant in algorithm.mutants:
+        unknown = set(mutant.breaks) - claims
+        if unknown or not mutant.breaks:
+            raise ClaimError(f"mutant {mutant.name!r} must break at least one of its claims, "
+                             f"not {sorted(unknown) or 'none'}")

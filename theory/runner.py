@@ -1,0 +1,180 @@
+"""Run an Algorithm on an instance family over a grid and a batch of seeds, returning a Trace.
+
+The runner measures and never judges: an exception in a plugin, a non-finite metric or a run past its time
+limit is recorded on the Trace (status ``error`` or ``timeout`` with the message) and the caller goes on.
+Seeds are the first axis of every tensor: one ``step`` call advances all of them. Metrics stay on the device
+until the run ends, so the step loop never waits for the device.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from theory.backend import environment, resolve_device, resolve_dtype
+from theory.claims import Experiment
+from theory.random import Gen
+from theory.spec import Algorithm, Family
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trace:
+    """Metrics of one run: ``metrics[name]`` has shape ``(seeds, grid)``; ``status`` is ok, error or timeout."""
+
+    algorithm: str
+    version: str
+    experiment: Experiment
+    grid: tuple[float, ...]
+    seeds: tuple[int, ...]
+    metrics: Mapping[str, np.ndarray]
+    status: str = "ok"
+    message: str = ""
+    device: str = "cpu"
+    dtype: str = "float64"
+    elapsed_s: float = 0.0
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+
+class RunTimeout(BaseException):
+    """Raised inside a run that passed its time limit (a BaseException so plugin code cannot swallow it)."""
+
+
+class MeasureError(Exception):
+    """A metric with the wrong shape or a non-finite value."""
+
+
+def run(algorithm: Algorithm, family: Family, experiment: Experiment, grid: Sequence[float],
+        seeds: Sequence[int], device: str = "cpu", timeout_s: float | None = None) -> Trace:
+    """Run ``algorithm`` on ``experiment`` at every grid point for every seed, in one batch."""
+    torch_device = resolve_device(device)
+    grid = tuple(float(x) for x in grid)
+    started = time.monotonic()
+    limit = timeout_s if timeout_s is not None else algorithm.timeout_s
+    common = dict(algorithm=algorithm.name, version=algorithm.version, experiment=experiment, grid=grid,
+                  seeds=tuple(seeds), device=str(torch_device), dtype=algorithm.dtype,
+                  environment=environment(torch_device))
+    previous_dtype = torch.get_default_dtype()
+    try:
+        with _deadline(limit) as check_time:
+            torch.set_default_dtype(resolve_dtype(algorithm.dtype))
+            gen_seeds = torch.tensor(list(seeds), dtype=torch.int64, device=torch_device)
+            if algorithm.anytime and experiment.steps is None and not experiment.depends_on_over():
+                values = _run_anytime(algorithm, family, experiment, grid, gen_seeds, check_time)
+            else:
+                values = _run_per_point(algorithm, family, experiment, grid, gen_seeds, check_time)
+            metrics = _collect(algorithm, values, len(seeds), grid)
+    except RunTimeout:
+        return Trace(**common, metrics={}, status="timeout", elapsed_s=time.monotonic() - started,
+                     message=f"run exceeded its time limit of {limit:g} s")
+    except Exception as exc:  # a plugin's bug is a result to report, not a crash of the whole sweep
+        return Trace(**common, metrics={}, status="error", elapsed_s=time.monotonic() - started,
+                     message=_describe(exc))
+    finally:
+        torch.set_default_dtype(previous_dtype)
+    return Trace(**common, metrics=metrics, elapsed_s=time.monotonic() - started)
+
+
+def _run_anytime(algorithm: Algorithm, family: Family, experiment: Experiment, grid: tuple[float, ...],
+                 seeds: torch.Tensor, check_time: Callable[[], None]) -> list[Mapping[str, torch.Tensor]]:
+    checkpoints = _horizons(grid)
+    gen = Gen(seeds)
+    instance = family.instance(experiment.at(grid[-1]), gen)
+    hyper = {**algorithm.hyper, "horizon": checkpoints[-1]}
+    state = algorithm.init(instance, hyper, gen)
+    values, pending = [], list(checkpoints)
+    for t in range(1, checkpoints[-1] + 1):
+        state = algorithm.step(state, instance, t, hyper, gen)
+        check_time()
+        if t == pending[0]:
+            values.append(_measure(algorithm, state, instance, seeds.shape[0]))
+            pending.pop(0)
+    return values
+
+
+def _run_per_point(algorithm: Algorithm, family: Family, experiment: Experiment, grid: tuple[float, ...],
+                   seeds: torch.Tensor, check_time: Callable[[], None]) -> list[Mapping[str, torch.Tensor]]:
+    horizons = [experiment.steps] * len(grid) if experiment.steps is not None else _horizons(grid)
+    values = []
+    for x, steps in zip(grid, horizons):
+        gen = Gen(seeds)
+        instance = family.instance(experiment.at(x), gen)
+        hyper = {**algorithm.hyper, "horizon": steps}
+        state = algorithm.init(instance, hyper, gen)
+        for t in range(1, steps + 1):
+            state = algorithm.step(state, instance, t, hyper, gen)
+            check_time()
+        values.append(_measure(algorithm, state, instance, seeds.shape[0]))
+    return values
+
+
+def _horizons(grid: tuple[float, ...]) -> list[int]:
+    horizons = [int(round(x)) for x in grid]
+    if any(abs(h - x) > 1e-9 for h, x in zip(horizons, grid)) or len(set(horizons)) < len(horizons):
+        raise ValueError(f"grid {grid} is used as horizons and must hold distinct integers")
+    return horizons
+
+
+def _measure(algorithm: Algorithm, state: object, instance: object, batch: int) -> dict[str, torch.Tensor]:
+    measured = algorithm.metrics(state, instance)
+    missing = set(algorithm.metric_names) - set(measured)
+    if missing:
+        raise MeasureError(f"metrics() did not return {sorted(missing)}")
+    out = {}
+    for name in algorithm.metric_names:
+        value = torch.as_tensor(measured[name])
+        if tuple(value.shape) != (batch,):
+            raise MeasureError(f"metric {name!r} has shape {tuple(value.shape)}, expected ({batch},): one per seed")
+        out[name] = value.detach().to(torch.float64)
+    return out
+
+
+def _collect(algorithm: Algorithm, values: list[Mapping[str, torch.Tensor]], batch: int,
+             grid: tuple[float, ...]) -> dict[str, np.ndarray]:
+    metrics = {name: torch.stack([v[name] for v in values], dim=1).cpu().numpy() for name in algorithm.metric_names}
+    for name, array in metrics.items():
+        bad = ~np.isfinite(array)
+        if bad.any():
+            seed, point = np.argwhere(bad)[0]
+            raise MeasureError(f"metric {name!r} is {array[seed, point]} for {int(bad.any(1).sum())} of {batch} "
+                               f"seeds (first at grid point {grid[point]:g}): the algorithm diverged or divided by 0")
+    return metrics
+
+
+def _describe(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[Callable[[], None]]:
+    """Interrupt the run after ``seconds``: by SIGALRM where possible (main thread, POSIX), which also stops a
+    step that hangs; elsewhere by the check the step loop calls after every step."""
+    end = time.monotonic() + seconds
+
+    def check_time() -> None:
+        if time.monotonic() > end:
+            raise RunTimeout()
+
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield check_time
+        return
+
+    def expire(signum, frame):
+        raise RunTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield check_time
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

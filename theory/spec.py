@@ -1,0 +1,110 @@
+"""What a plugin declares: papers, algorithms, mutants, instance families and instances.
+
+All are frozen keyword-only dataclasses: a plugin returns them as data from its hooks, and the harness reads
+everything it needs from them (never from a plugin's name).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from theory.claims import Claim
+from theory.errors import ClaimError
+from theory.random import Gen
+
+State = Any  # a dict or NamedTuple of tensors whose first axis is the seed batch
+Hyper = Mapping[str, Any]
+Init = Callable[["Instance", Hyper, Gen], State]
+Step = Callable[[State, "Instance", int, Hyper, Gen], State]
+Metrics = Callable[[State, "Instance"], Mapping[str, torch.Tensor]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Paper:
+    title: str
+    authors: str
+    year: int
+    arxiv: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Instance:
+    """A batch of problem instances, one per seed: tensors whose first axis is the seed batch.
+
+    Families subclass this with their own tensors and feedback methods; ``params`` are the numeric
+    parameters it was generated from.
+    """
+
+    params: Mapping[str, float]
+    batch: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Family:
+    """An instance family: ``generate(params, gen)`` returns an Instance batched like ``gen``."""
+
+    name: str
+    description: str
+    generate: Callable[[Mapping[str, float], Gen], Instance]
+    defaults: Mapping[str, float] = field(default_factory=dict)
+
+    def instance(self, params: Mapping[str, float], gen: Gen) -> Instance:
+        return self.generate({**self.defaults, **params}, gen)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mutant:
+    """A plausible bug: a hyper-parameter override or a replaced init/step, and the claims it must break."""
+
+    name: str
+    bug: str
+    breaks: tuple[str, ...]
+    hyper: Mapping[str, Any] = field(default_factory=dict)
+    init: Init | None = None
+    step: Step | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Algorithm:
+    """An algorithm from a paper: a pure ``init``/``step`` pair over a batched state, and its claims.
+
+    ``hyper`` holds the defaults the theorem prescribes; the runner adds ``horizon`` (the number of steps of
+    the run). An ``anytime`` algorithm must not read ``horizon``: it is run once to the largest grid value
+    and measured at every grid point; otherwise it is run once per grid point.
+    """
+
+    name: str
+    paper: Paper
+    family: str
+    init: Init
+    step: Step
+    metrics: Metrics
+    metric_names: tuple[str, ...]
+    claims: tuple[Claim, ...]
+    hyper: Mapping[str, Any] = field(default_factory=dict)
+    mutants: tuple[Mutant, ...] = ()
+    anytime: bool = True
+    version: str = "1"
+    dtype: str = "float64"
+    timeout_s: float = 120.0
+    mutant_of: str | None = None
+
+    def claim(self, name: str) -> Claim:
+        for claim in self.claims:
+            if claim.name == name:
+                return claim
+        raise ClaimError(f"algorithm {self.name!r} has no claim {name!r}")
+
+    def mutant(self, name: str) -> Algorithm:
+        """The algorithm with one of its mutants applied."""
+        for m in self.mutants:
+            if m.name == name:
+                return dataclasses.replace(
+                    self, name=f"{self.name}[{m.name}]", hyper={**self.hyper, **m.hyper},
+                    init=m.init or self.init, step=m.step or self.step, mutants=(), mutant_of=self.name)
+        raise ClaimError(f"algorithm {self.name!r} has no mutant {name!r}")
