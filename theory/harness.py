@@ -6,15 +6,26 @@ plugin version, instance, seeds and device give the same verdict.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from theory.check import Status, Verdict, check
 from theory.claims import Claim
 from theory.random import seed_block
 from theory.registry import Registry
-from theory.runner import Trace, run
+from theory.executors import InProcess, Job
+from theory.runner import Trace
+from theory.store import Store, run_key
 from theory.spec import Algorithm
+
+
+Executor = Callable[[Sequence[Job]], Iterator[tuple[Job, Trace]]]
+
+
+class Progress(Protocol):
+    def start(self, total: int, reused: int) -> None: ...
+    def advance(self, algorithm: str, status: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -40,24 +51,60 @@ class MutantResult:
 
 
 class Harness:
-    def __init__(self, registry: Registry, budget: Budget = Budget()):
+    """Measures each trace once per process, or once ever with a store: a stored run with the same key is
+    reused (unless ``fresh``), and every new run is written to the store as soon as it finishes."""
+
+    def __init__(self, registry: Registry, budget: Budget = Budget(), store: Store | None = None,
+                 fresh: bool = False):
         self.registry = registry
         self.budget = budget
-        self._traces: dict[tuple, Trace] = {}
+        self.store = store
+        self.fresh = fresh
+        self.computed = 0
+        self.reused = 0
+        self._traces: dict[str, Trace] = {}
+
+    def _key(self, algorithm: Algorithm, claim: Claim) -> tuple[str, tuple[float, ...], tuple[int, ...]]:
+        grid, count = claim.experiment.sized(self.budget.quick, self.budget.seeds)
+        seeds = tuple(seed_block(self.budget.base_seed, count))
+        key = run_key(algorithm.name, algorithm.version, claim.experiment, grid, seeds, self.budget.device,
+                      algorithm.dtype)
+        return key, tuple(grid), seeds
+
+    def prefetch(self, pairs: Iterable[tuple[Algorithm, Claim]], executor: Executor | None = None,
+                 progress: Progress | None = None) -> None:
+        """Measure every trace that ``pairs`` need: stored runs are reused, the others go through
+        ``executor`` (in this process by default) and are written to the store as each one lands."""
+        jobs: dict[str, Job] = {}
+        for algorithm, claim in pairs:
+            key, grid, seeds = self._key(algorithm, claim)
+            if key in self._traces or key in jobs:
+                continue
+            stored = self.store.get_trace(key) if self.store is not None and not self.fresh else None
+            if stored is not None:
+                self.reused += 1
+                self._traces[key] = stored
+            else:
+                jobs[key] = Job(key, algorithm.name, claim.name, grid, seeds, self.budget.device, claim.experiment)
+        if progress is not None:
+            progress.start(total=len(jobs), reused=self.reused)
+        for job, trace in (executor or InProcess(self.registry).map)(list(jobs.values())):
+            self.computed += 1
+            if self.store is not None and trace.status != "timeout":  # a timeout may pass on a faster machine
+                self.store.put_trace(job.key, trace)
+            self._traces[job.key] = trace
+            if progress is not None:
+                progress.advance(job.algorithm, trace.status)
 
     def trace(self, algorithm: Algorithm, claim: Claim) -> Trace:
-        experiment = claim.experiment
-        grid, count = experiment.sized(self.budget.quick, self.budget.seeds)
-        seeds = tuple(seed_block(self.budget.base_seed, count))
-        key = (algorithm.name, algorithm.version, experiment.family, experiment.over, tuple(grid),
-               tuple(sorted(experiment.params.items())), experiment.steps, seeds, self.budget.device)
-        if key not in self._traces:
-            family = self.registry.families[experiment.family]
-            self._traces[key] = run(algorithm, family, experiment, grid, seeds, device=self.budget.device)
-        return self._traces[key]
+        self.prefetch([(algorithm, claim)])
+        return self._traces[self._key(algorithm, claim)[0]]
 
     def verdict(self, algorithm: Algorithm, claim: Claim) -> Verdict:
-        return check(claim, self.trace(algorithm, claim), algorithm.hyper, mutant_of=algorithm.mutant_of)
+        verdict = check(claim, self.trace(algorithm, claim), algorithm.hyper, mutant_of=algorithm.mutant_of)
+        if self.store is not None:
+            self.store.put_verdict(self._key(algorithm, claim)[0], verdict)
+        return verdict
 
     def verdicts(self, algorithms: Iterable[Algorithm]) -> list[Verdict]:
         return [self.verdict(a, c) for a in algorithms for c in a.claims]
