@@ -9,6 +9,7 @@ are retried, and a job whose worker dies ``MAX_ATTEMPTS`` times comes back as an
 from __future__ import annotations
 
 import concurrent.futures as futures
+import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from theory.registry import Registry, build_registry
 from theory.runner import Trace, run
 
 MAX_ATTEMPTS = 3
+# Fresh interpreters: a forked child inherits torch's thread pools mid-state and can deadlock.
+_SPAWN = multiprocessing.get_context("spawn")
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class ProcessPool:
 
     def map(self, jobs: Sequence[Job]) -> Iterator[tuple[Job, Trace]]:
         suspects = []
-        with futures.ProcessPoolExecutor(self.workers) as pool:
+        with futures.ProcessPoolExecutor(self.workers, mp_context=_SPAWN) as pool:
             running = {pool.submit(execute, job): job for job in jobs}
             for future in futures.as_completed(running):
                 try:
@@ -84,7 +87,7 @@ class ProcessPool:
     @staticmethod
     def _alone(job: Job) -> Trace:
         for _ in range(MAX_ATTEMPTS):
-            with futures.ProcessPoolExecutor(1) as pool:
+            with futures.ProcessPoolExecutor(1, mp_context=_SPAWN) as pool:
                 try:
                     return pool.submit(execute, job).result()
                 except BrokenProcessPool:
