@@ -2,19 +2,65 @@
 
 The public face for plugin authors: mark hook functions with ``hookimpl`` and return the dataclasses below.
 Everything else in ``theory`` may change between versions.
+
+Names are imported on first use: the CLI's ``--help`` and the pytest plugin (loaded by every pytest run in
+an environment where theorycheck is installed) must not pay for importing torch and sympy.
 """
 
 from __future__ import annotations
 
-from theory.check import Status, Verdict, check
-from theory.claims import Claim, Experiment
-from theory.hookspecs import hookimpl
-from theory.random import Gen
-from theory.registry import Registry, build_registry
-from theory.runner import Trace, run
-from theory.spec import Algorithm, Family, Instance, Mutant, Paper
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from theory.check import Status, Verdict, check
+    from theory.claims import Claim, Experiment
+    from theory.hookspecs import hookimpl
+    from theory.random import Gen
+    from theory.registry import Registry, build_registry
+    from theory.runner import Trace, run
+    from theory.spec import Algorithm, Family, Instance, Mutant, Paper
+
+_HOMES = {
+    "Status": "check", "Verdict": "check", "Claim": "claims", "Experiment": "claims",
+    "hookimpl": "hookspecs", "Gen": "random", "Registry": "registry", "build_registry": "registry",
+    "Trace": "runner", "run": "runner", "Algorithm": "spec", "Family": "spec", "Instance": "spec",
+    "Mutant": "spec", "Paper": "spec",
+}
 
 __all__ = [
     "Algorithm", "Claim", "Experiment", "Family", "Gen", "Instance", "Mutant", "Paper", "Registry", "Status",
     "Trace", "Verdict", "build_registry", "check", "hookimpl", "run",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'theory' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"theory.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
+
+class _Theory(types.ModuleType):
+    """``check`` names both a submodule and the public function. Importing the submodule binds the package's
+    attribute to the module (eager imports used to bind it back); a property keeps it the function."""
+
+    @property
+    def check(self) -> Any:
+        from theory.check import check
+
+        return check
+
+    @check.setter
+    def check(self, submodule: types.ModuleType) -> None:
+        """Ignore the import system binding the submodule: it stays reachable through ``sys.modules``."""
+
+
+sys.modules[__name__].__class__ = _Theory

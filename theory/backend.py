@@ -14,7 +14,10 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 def resolve_device(name: str = "cpu") -> torch.device:
     """A torch device by name; ``cuda`` on a machine without a GPU is a DeviceError with the reason."""
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise DeviceError(f"device {name!r} is not supported (use cpu or cuda)") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise DeviceError(f"device {name!r} requested but torch {torch.__version__} sees no CUDA GPU")
     if device.type not in ("cpu", "cuda"):

@@ -28,6 +28,9 @@ from theory.runner import Trace
 
 
 class Status(str, enum.Enum):
+    """The outcome of judging a claim: PASS, FAIL or INCONCLUSIVE on the evidence; ERROR or TIMEOUT when the
+    run behind it did not finish."""
+
     PASS = "PASS"
     FAIL = "FAIL"
     INCONCLUSIVE = "INCONCLUSIVE"
@@ -48,6 +51,14 @@ class Row:
 
 @dataclass(frozen=True, kw_only=True)
 class Verdict:
+    """What the checker concluded about one claim of one algorithm, and why.
+
+    ``estimate`` and ``ci`` are the fitted exponent, contraction factor, worst mean/bound ratio or largest
+    relative error (by ``test``), with its interval at ``level``; ``claimed`` and ``threshold`` are the value
+    the claim states and the edge of its tolerance; ``evidence`` says in words where and by how much; ``rows``
+    hold the mean metric and the form at every grid point.
+    """
+
     algorithm: str
     claim: str
     status: Status
@@ -109,16 +120,33 @@ class FormCurve:
         subs.update({sympy.Symbol(k, positive=True): 1 for k in claim.free})
         for key, text in experiment.params.items():
             if isinstance(text, str):
-                subs[sympy.Symbol(key, positive=True)] = parse_form(text, frozenset(fixed) | {experiment.over}).subs(subs)
+                parsed = parse_form(text, frozenset(fixed) | {experiment.over})
+                subs[sympy.Symbol(key, positive=True)] = parsed.subs(subs)
         self.expr = expr.subs(subs)
         if self.expr.free_symbols - {x}:
             raise ClaimError(f"claim {claim.name!r}: form {claim.form!r} leaves {self.expr.free_symbols - {x}} unbound")
         self.values = np.array([float(self.expr.subs(x, v).evalf()) for v in trace.grid])
         if not np.all(np.isfinite(self.values)) or np.any(self.values <= 0):
             raise ClaimError(f"claim {claim.name!r}: form {claim.form!r} is not positive and finite on {trace.grid}")
-        self.exponent = float(sympy.limit(x * sympy.diff(self.expr, x) / self.expr, x, sympy.oo))
-        self.log_rate = (float(sympy.limit(sympy.diff(sympy.log(self.expr), x), x, sympy.oo))
-                         if self.exponent == -math.inf else None)
+        try:
+            shape = _active_branches(self.expr, x, trace.grid[-1])
+            self.exponent = float(sympy.limit(x * sympy.diff(shape, x) / shape, x, sympy.oo))
+            self.log_rate = (float(sympy.limit(sympy.diff(sympy.log(shape), x), x, sympy.oo))
+                             if self.exponent == -math.inf else None)
+        except (NotImplementedError, TypeError, ValueError) as exc:
+            raise ClaimError(f"claim {claim.name!r}: cannot find how form {claim.form!r} scales in "
+                             f"{experiment.over} ({type(exc).__name__})") from None
+
+
+def _active_branches(expr: sympy.Expr, x: sympy.Symbol, at: float) -> sympy.Expr:
+    """``expr`` with every max and min replaced by its argument that is active at ``x = at`` (the top of the
+    grid, where rates are fitted): sympy takes no limits through Max and Min."""
+    def pick(node: sympy.Expr) -> sympy.Expr:
+        values = [float(arg.subs(x, at)) for arg in node.args]
+        chosen = max(values) if isinstance(node, sympy.Max) else min(values)
+        return node.args[values.index(chosen)]
+
+    return expr.replace(lambda node: isinstance(node, (sympy.Max, sympy.Min)), pick)
 
 
 def _exact(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, base: dict) -> Verdict:
@@ -148,7 +176,8 @@ def _envelope(claim: Claim, tests: stats.MeanTests, curve: FormCurve, base: dict
     elif np.all(confident_inside <= alpha):
         status, evidence = Status.PASS, f"mean credibly {'under' if upper else 'over'} the bound at every grid point"
     else:
-        unsure = ", ".join(f"{claim.experiment.over}={base['rows'][i].x:g}" for i in np.flatnonzero(confident_inside > alpha))
+        unsure = ", ".join(f"{claim.experiment.over}={base['rows'][i].x:g}"
+                           for i in np.flatnonzero(confident_inside > alpha))
         status, evidence = Status.INCONCLUSIVE, f"cannot tell whether the mean is {side} the bound at {unsure}"
     return Verdict(**base, status=status, test="envelope", estimate=float(ratio[worst]), ci=bound_ci, claimed=1.0,
                    threshold=1.0, evidence=f"{evidence}; worst mean/bound {ratio[worst]:.3g}")
@@ -168,11 +197,13 @@ def _rate(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, base
                        evidence=f"only {len(window)} grid points in the fit window above the precision floor "
                                 f"{floor:.2g} (need 3): extend the grid or lower the tail")
     rng = np.random.default_rng(_bootstrap_seed(trace, claim))
-    if curve.values[-1] > curve.values[0] and window[0] > 0:
-        # A growing form (regret) allows an additive constant, such as the cost of a burn-in, which bends a
-        # slowly growing metric on a finite grid (a ln T - b over ln T still rises). Increments between grid
-        # points cancel it: fit the increments of the metric against the increments of the form.
-        edges = [window[0] - 1, *window]
+    edges = [window[0] - 1, *window] if window[0] > 0 else []
+    if curve.exponent == 0 and edges and np.all(np.diff(curve.values[edges]) > 0):
+        # A form that grows slower than any power (log T) allows an additive constant, such as the cost of a
+        # burn-in, which bends the metric on any finite grid: (a ln T - b) / ln T still rises, and only like
+        # 1 / ln T. Increments between grid points cancel the constant: fit the increments of the metric
+        # against those of the form. For a power T^a the constant's effect fades like T^-a, and increments
+        # would only add noise (they difference independent runs when each grid point is its own run).
         fitted = np.diff(values[:, edges], axis=1)
         x_fit = np.sqrt(grid[edges[:-1]] * grid[edges[1:]])
         divisor = np.diff(curve.values[edges])
@@ -202,6 +233,9 @@ def _rate(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, base
         needed = stats.seeds_to_decide(len(trace.seeds), residual, allowance if claim.kind != "lower" else -allowance)
         if needed:
             evidence += f"; about {needed} seeds would decide it"
+        elif not (math.isfinite(low) and math.isfinite(high)):
+            evidence += ("; the mean is not positive in some bootstrap resamples, so the interval is "
+                         "unbounded: add seeds")
     return Verdict(**base, status=status, test="contraction" if linear else "rate", estimate=estimate, ci=ci,
                    claimed=claimed, threshold=threshold, evidence=evidence)
 

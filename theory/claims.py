@@ -27,6 +27,7 @@ NAMED_CONSTANTS = {"pi": sympy.pi, "e": sympy.E}
 MAX_FORM_LENGTH = 400
 MAX_LITERAL = 1e12
 MAX_CONSTANT_EXPONENT = 64
+MAX_CONSTANT = 1e300  # the largest magnitude of a constant subexpression
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _OPERATORS = {ast.Add: sympy.Add, ast.Sub: lambda a, b: a - b, ast.Mult: sympy.Mul,
               ast.Div: lambda a, b: a / b, ast.Pow: sympy.Pow}
@@ -66,12 +67,32 @@ class _Builder:
             return -operand if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
             left, right = self.build(node.left), self.build(node.right)
-            if isinstance(node.op, ast.Pow) and right.is_number and abs(float(right)) > MAX_CONSTANT_EXPONENT:
-                raise self.refuse(f"a constant exponent above {MAX_CONSTANT_EXPONENT}")
-            return _OPERATORS[type(node.op)](left, right)
+            if isinstance(node.op, ast.Pow) and right.is_number:
+                if abs(complex(right)) > MAX_CONSTANT_EXPONENT:
+                    raise self.refuse(f"a constant exponent above {MAX_CONSTANT_EXPONENT}")
+                # sympy computes a power of numbers at once: refuse one beyond MAX_CONSTANT before it does
+                # (small exponents nest: ((9**60)**60)**60 would take minutes and gigabytes).
+                if left.is_number and left != 0 and \
+                        abs(complex(right)) * math.log10(abs(complex(left))) > math.log10(MAX_CONSTANT):
+                    raise self.refuse(f"a constant beyond {MAX_CONSTANT:g}")
+            return self.bounded(_OPERATORS[type(node.op)](left, right))
         if isinstance(node, ast.Call):
-            return self.call(node)
+            return self.bounded(self.call(node))
         raise self.refuse(type(node).__name__.lower())
+
+    def bounded(self, expr: sympy.Expr) -> sympy.Expr:
+        """Refuse a constant subexpression that is undefined (1/0, log(0)) or beyond MAX_CONSTANT, so every
+        constant a later operation sees is a modest finite number."""
+        if expr.is_number:
+            try:
+                value = complex(expr)
+            except (TypeError, ValueError, OverflowError):
+                value = complex(math.inf)
+            if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+                raise self.refuse(f"the undefined constant {expr}")
+            if not (math.isfinite(value.real) and math.isfinite(value.imag)) or abs(value) > MAX_CONSTANT:
+                raise self.refuse(f"a constant beyond {MAX_CONSTANT:g}")
+        return expr
 
     def literal(self, value: object) -> sympy.Expr:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -150,7 +171,11 @@ class Experiment:
 
 
 def _mentions(text: str, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(ast.parse(text, mode="eval")))
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ClaimError(f"bound form {text!r} is not an arithmetic expression: {exc.msg}") from None
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(tree))
 
 
 def evaluate(expr: sympy.Expr, values: Mapping[str, float]) -> float:

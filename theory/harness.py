@@ -12,13 +12,12 @@ from typing import Protocol
 
 from theory.check import Status, Verdict, check
 from theory.claims import Claim
+from theory.executors import InProcess, Job
 from theory.random import seed_block
 from theory.registry import Registry
-from theory.executors import InProcess, Job
 from theory.runner import Trace
-from theory.store import Store, run_key
 from theory.spec import Algorithm
-
+from theory.store import Store, run_key
 
 Executor = Callable[[Sequence[Job]], Iterator[tuple[Job, Trace]]]
 

@@ -16,7 +16,8 @@ import zlib
 import torch
 
 _M32 = 0xFFFFFFFF
-_BLOCK_ELEMENTS = 1 << 21  # about 16 MB of float64 per cached block
+_BLOCK_ELEMENTS = 1 << 21  # about 16 MB of float64 per cached block, at most
+_FIRST_SPAN = 1  # steps in a stream's first block; each refill doubles it
 
 
 def _mix(x: torch.Tensor) -> torch.Tensor:
@@ -61,13 +62,18 @@ class Gen:
     def uniform(self, stream: str, t: int, *shape: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
         """Uniform on the open interval (0, 1)."""
         count = math.prod(shape)
-        span = max(1, _BLOCK_ELEMENTS // max(1, self.batch * count))
         cache_key = (stream, count, dtype)
         start, stop, block = self._blocks.get(cache_key, (0, 0, None))
         if block is None or not start <= t < stop:
+            # Blocks start small and double while a stream is read, up to about _BLOCK_ELEMENTS: a short run
+            # does not pay for a 16 MB block per stream, a long one still amortises the per-call overhead.
+            limit = max(1, _BLOCK_ELEMENTS // max(1, self.batch * count))
+            span = min(limit, max(_FIRST_SPAN, 2 * (stop - start)))
             start, stop = t, t + span
             steps = torch.arange(start, stop, dtype=torch.int64, device=self.device)
             block = ((self._bits(stream_key(stream), steps, count).to(torch.float64) + 0.5) / 2.0**32).to(dtype)
+            # Rounding to float32 would map the top 2**-25 of (0, 1) onto 1.0: keep the interval open.
+            block = block.clamp_(max=1.0 - torch.finfo(dtype).eps / 2)
             self._blocks[cache_key] = (start, stop, block)
         return block[:, t - start].reshape(self.batch, *shape)
 

@@ -29,6 +29,9 @@ BUILTIN_FAMILIES = ("theory.instances.bandits", "theory.instances.online")
 
 @dataclass(frozen=True)
 class Registry:
+    """Every loaded algorithm and instance family by name, the plugin that owns each, and the PluginErrors of
+    the plugins that could not be loaded (those are left out; the others work)."""
+
     algorithms: Mapping[str, Algorithm]
     families: Mapping[str, Family]
     errors: tuple[PluginError, ...]
@@ -61,8 +64,9 @@ def build_registry(plugins: Iterable[tuple[str, object]] = (), autoload: bool | 
     for name in list(algorithms):
         try:
             _validate(algorithms[name], families)
-        except ClaimError as exc:
-            errors.append(PluginError(owners[name], f"algorithm {name!r}: {exc}"))
+        except Exception as exc:  # a malformed declaration (a claim that is no Claim) is its plugin's error
+            cause = str(exc) if isinstance(exc, ClaimError) else f"{type(exc).__name__}: {exc}"
+            errors.append(_chained(PluginError(owners[name], f"algorithm {name!r}: {cause}"), exc))
             del algorithms[name]
     return Registry(algorithms, families, tuple(errors), owners)
 
@@ -76,11 +80,13 @@ def _entry_points(autoload: bool) -> list[metadata.EntryPoint]:
 def _register(manager: pluggy.PluginManager, name: str, load, errors: list[PluginError]) -> None:
     try:
         plugin = load()
-        if manager.is_registered(plugin) or manager.get_plugin(name) is not None:
+        if manager.is_registered(plugin):  # the same module reached twice (an entry point and a built-in)
             return
+        if manager.get_plugin(name) is not None:
+            raise ValueError(f"another plugin is already registered under the name {name!r}")
         manager.register(plugin, name=name)
     except Exception as exc:  # a broken plugin must not stop the others from loading
-        errors.append(PluginError(name, f"{type(exc).__name__}: {exc}"))
+        errors.append(_chained(PluginError(name, f"{type(exc).__name__}: {exc}"), exc))
         return
     unknown = [caller.name for caller in manager.get_hookcallers(plugin) or [] if not caller.has_spec()]
     if unknown:
@@ -96,7 +102,8 @@ def _collect(manager: pluggy.PluginManager, hook: str, kind: type, owners: dict[
         try:
             items = list(impl.function() or [])
         except Exception as exc:
-            errors.append(PluginError(impl.plugin_name, f"{hook}() raised {type(exc).__name__}: {exc}"))
+            cause = f"{hook}() raised {type(exc).__name__}: {exc}"
+            errors.append(_chained(PluginError(impl.plugin_name, cause), exc))
             continue
         for item in items:
             if not isinstance(item, kind):
@@ -108,6 +115,12 @@ def _collect(manager: pluggy.PluginManager, hook: str, kind: type, owners: dict[
                 found[item.name] = item
                 owners[item.name] = impl.plugin_name
     return found
+
+
+def _chained(error: PluginError, cause: BaseException) -> PluginError:
+    """The error with its cause attached, as ``raise ... from cause`` would, for whoever re-raises it."""
+    error.__cause__ = cause
+    return error
 
 
 def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:

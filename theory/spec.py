@@ -26,6 +26,8 @@ Metrics = Callable[[State, "Instance"], Mapping[str, torch.Tensor]]
 
 @dataclass(frozen=True, kw_only=True)
 class Paper:
+    """The paper an algorithm and its claims come from."""
+
     title: str
     authors: str
     year: int

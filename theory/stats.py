@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,18 +39,25 @@ def bootstrap_slope(values: np.ndarray, x: np.ndarray, divisor: np.ndarray, *, l
                     rng: np.random.Generator, resamples: int = BOOTSTRAP_RESAMPLES) -> Interval:
     """Slope of log(mean(values) / divisor) against log(x) (or x), with a bootstrap-over-seeds interval.
 
-    Bootstrap means that are not positive are floored at a tiny value, which pushes that replicate's slope
-    to an extreme: an interval that contains such replicates comes out wide, never falsely narrow.
+    A ratio that is not positive and finite has no logarithm: such a bootstrap replicate counts as an extreme
+    on both sides (-inf for the lower end, +inf for the upper), so an interval that contains such replicates
+    comes out wide, never falsely narrow; a point estimate from such a ratio is NaN.
     """
     seeds = values.shape[0]
     abscissa = np.log(x) if log_x else np.asarray(x, dtype=float)
-    estimate = ols_slope(abscissa, np.log(values.mean(axis=0) / divisor))
-    picks = rng.integers(0, seeds, size=(resamples, seeds))
-    means = values[picks].mean(axis=1)
-    tiny = np.finfo(float).tiny
-    slopes = ols_slope(abscissa, np.log(np.maximum(means, tiny) / divisor))
-    low, high = np.quantile(slopes, [1 - level, level])
-    return Interval(float(estimate), float(low), float(high), level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = values.mean(axis=0) / divisor
+        picks = rng.integers(0, seeds, size=(resamples, seeds))
+        ratios = values[picks].mean(axis=1) / divisor
+    defined = (ratios > 0) & np.isfinite(ratios)
+    estimate = ols_slope(abscissa, np.log(ratio)) if np.all((ratio > 0) & np.isfinite(ratio)) else math.nan
+    undefined = ~np.all(defined, axis=1)
+    slopes = ols_slope(abscissa, np.log(np.where(defined, ratios, 1.0)))
+    with np.errstate(invalid="ignore"):  # interpolating next to an infinite end gives NaN: it is that end
+        low = np.quantile(np.where(undefined, -np.inf, slopes), 1 - level)
+        high = np.quantile(np.where(undefined, np.inf, slopes), level)
+    return Interval(float(estimate), -math.inf if np.isnan(low) else float(low),
+                    math.inf if np.isnan(high) else float(high), level)
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,9 @@ def mean_tests(values: np.ndarray, bound: np.ndarray, level: float) -> MeanTests
     se = values.std(axis=0, ddof=1) / np.sqrt(seeds) if seeds > 1 else np.full_like(mean, np.inf)
     quantile = scipy_stats.t.ppf(level, df=max(seeds - 1, 1))
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, (mean - bound) / se, np.sign(mean - bound) * np.inf)
+        # with no spread, a mean on the bound is evidence for neither side (z = 0), not NaN
+        exact = np.where(mean == bound, 0.0, np.sign(mean - bound) * np.inf)
+        z = np.where(se > 0, (mean - bound) / se, exact)
     p_above = scipy_stats.t.sf(z, df=max(seeds - 1, 1))
     p_below = scipy_stats.t.cdf(z, df=max(seeds - 1, 1))
     return MeanTests(mean, mean - quantile * se, mean + quantile * se, p_above, p_below)
@@ -82,7 +92,7 @@ def holm(p_values: np.ndarray, alpha: float) -> np.ndarray:
     m = len(p_values)
     rejected = np.zeros(m, dtype=bool)
     for rank, index in enumerate(order):
-        if p_values[index] > alpha / (m - rank):
+        if not p_values[index] <= alpha / (m - rank):  # a NaN p-value is never a rejection
             break
         rejected[index] = True
     return rejected
@@ -110,6 +120,6 @@ def seeds_to_decide(seeds: int, interval: Interval, threshold: float) -> int | N
     """
     half_width = (interval.high - interval.low) / 2
     distance = abs(interval.estimate - threshold)
-    if distance == 0 or half_width == 0:
+    if distance == 0 or half_width == 0 or not np.isfinite(half_width / distance):
         return None
     return int(np.ceil(seeds * (half_width / distance) ** 2))

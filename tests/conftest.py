@@ -1,0 +1,3 @@
+"""Shared test configuration: the ``pytester`` fixture tests the pytest plugin in isolated sessions."""
+
+pytest_plugins = ["pytester"]

@@ -1,0 +1,58 @@
+"""Install a small plugin the way a third party would: a module plus a dist-info folder with an entry point in
+the ``theorycheck`` group, on a path that this process and the worker processes it starts both import from."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import textwrap
+from pathlib import Path
+
+MODULE = "tc_random_player"
+ALGORITHM = "random-player"
+
+SOURCE = textwrap.dedent('''
+    """Plays a uniformly random arm: linear regret, cheap to run."""
+    import torch
+    from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
+
+    def init(instance, hyper, gen):
+        return {"regret": torch.zeros(instance.batch)}
+
+    def step(state, instance, t, hyper, gen):
+        if hyper["crash"] and t == 5:
+            import os
+            os._exit(1)  # a worker that dies
+        arm = gen.categorical("arm", t, torch.ones(instance.batch, instance.arms))
+        reward, regret = instance.pull(arm, t, gen)
+        return {"regret": state["regret"] + regret}
+
+    EXPERIMENT = Experiment(family="bernoulli-bandit", over="T", grid=(16, 32, 64, 128, 256),
+                            params={"K": 3, "means": (0.9, 0.5, 0.4)}, seeds=32)
+    ALGORITHM = Algorithm(
+        name="random-player", paper=Paper(title="none", authors="none", year=2000), family="bernoulli-bandit",
+        init=init, step=step, metrics=lambda state, instance: {"regret": state["regret"]},
+        metric_names=("regret",), hyper={"crash": False},
+        claims=(Claim(name="linear", metric="regret", kind="upper", form="C*T", source="none",
+                      experiment=EXPERIMENT),
+                Claim(name="sqrt", metric="regret", kind="upper", form="C*sqrt(T)", source="none",
+                      experiment=EXPERIMENT)),
+        mutants=(Mutant(name="crash", bug="kills its process", breaks=("linear",), hyper={"crash": True}),),
+    )
+
+    @hookimpl
+    def theorycheck_algorithms():
+        return [ALGORITHM]
+''')
+
+
+def install(folder: Path, monkeypatch) -> None:
+    """Write the plugin under ``folder`` and put ``folder`` on this process's and its children's path."""
+    (folder / f"{MODULE}.py").write_text(SOURCE)
+    info = folder / f"{MODULE}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {MODULE}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[theorycheck]\nrandom_player = {MODULE}\n")
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")])))
+    importlib.invalidate_caches()

@@ -1,0 +1,104 @@
+"""What the front ends check, and how a result is labelled: shared by the CLI and the pytest plugin.
+
+A Case is one unit a front end reports on: a claim of an algorithm, a mutant on a claim it must break, or a
+plugin that failed to load. Both front ends list cases with ``cases()``, name them with ``Case.id`` and judge
+them with ``judge()``, so ``theorycheck check`` and ``pytest checks/ -k`` select, run and label the same way.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from theory.check import Status, Verdict
+from theory.claims import Claim
+from theory.errors import PluginError
+from theory.harness import Harness, MutantResult
+from theory.registry import Registry
+from theory.spec import Algorithm
+
+# Outcomes that make a front end fail: a broken claim, a crash, an undecided verdict, an unexpected PASS.
+BLOCKING = frozenset({"FAIL", "XPASS", "ERROR", "TIMEOUT", "INCONCLUSIVE"})
+# Characters pytest's -k expressions accept in an identifier; anything else in an id becomes "_".
+_UNSAFE = re.compile(r"[^A-Za-z0-9_:+.\-/\[\]]")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One check: ``claim`` of ``algorithm`` (with ``mutant`` applied, if named), or a plugin's load error.
+    ``expected_failure`` and ``bug`` are copied from the claim and the mutant, for labelling the result."""
+
+    algorithm: str = ""
+    claim: str = ""
+    mutant: str | None = None
+    expected_failure: str | None = None
+    bug: str = ""
+    error: PluginError | None = None
+
+    @property
+    def subject(self) -> str:
+        """The algorithm as the registry names it: ``ucb1`` or ``ucb1[greedy]``."""
+        return f"{self.algorithm}[{self.mutant}]" if self.mutant else self.algorithm
+
+    @property
+    def id(self) -> str:
+        """A stable id, usable verbatim in ``pytest -k``: ``ucb1/gap-free``, ``ucb1[greedy]/logarithmic``."""
+        raw = f"plugin-error/{self.error.plugin}" if self.error else f"{self.subject}/{self.claim}"
+        return _UNSAFE.sub("_", raw)
+
+
+def cases(registry: Registry, families: Iterable[str] | None = None, *, errors: bool = False) -> list[Case]:
+    """Every claim, and every mutant on each claim it must break, of the algorithms whose family matches one
+    of the ``families`` patterns (fnmatch; None: all); with ``errors``, the plugins' load errors too."""
+    patterns = None if families is None else tuple(families)
+    found = []
+    for name in sorted(registry.algorithms):
+        algorithm = registry.algorithms[name]
+        if patterns is None or any(fnmatch.fnmatchcase(algorithm.family, p) for p in patterns):
+            found += claim_cases(algorithm) + mutant_cases(algorithm)
+    if errors:
+        found.extend(Case(error=error) for error in registry.errors)
+    return found
+
+
+def claim_cases(algorithm: Algorithm) -> list[Case]:
+    return [Case(algorithm=algorithm.name, claim=c.name, expected_failure=c.expected_failure)
+            for c in algorithm.claims]
+
+
+def mutant_cases(algorithm: Algorithm) -> list[Case]:
+    return [Case(algorithm=algorithm.name, claim=claim, mutant=m.name, bug=m.bug) for m in algorithm.mutants
+            for claim in m.breaks]
+
+
+def judge(harness: Harness, case: Case) -> Verdict | MutantResult:
+    """The verdict of a claim case, or the mutant's and the correct version's verdicts of a mutant case."""
+    algorithm = harness.registry.algorithm(case.algorithm)
+    claim = algorithm.claim(case.claim)
+    reference = verdict(harness, algorithm, claim)
+    if case.mutant is None:
+        return reference
+    return MutantResult(verdict(harness, harness.registry.algorithm(case.subject), claim), reference)
+
+
+def verdict(harness: Harness, algorithm: Algorithm, claim: Claim) -> Verdict:
+    """The harness's verdict; a claim the checker cannot evaluate becomes an ERROR naming why, so one plugin's
+    mistake is reported with the others' results instead of stopping the run."""
+    try:
+        return harness.verdict(algorithm, claim)
+    except Exception as exc:
+        return Verdict(algorithm=algorithm.name, claim=claim.name, status=Status.ERROR, test="check",
+                       level=claim.level, source=claim.source, expected_failure=claim.expected_failure,
+                       mutant_of=algorithm.mutant_of, evidence=f"checking raised {type(exc).__name__}: {exc}")
+
+
+def outcome(verdict: Verdict) -> str:
+    """The label to show: the status, with a declared expected failure turned into XFAIL or XPASS."""
+    if verdict.expected_failure and verdict.status is Status.FAIL:
+        return "XFAIL"
+    if verdict.expected_failure and verdict.status is Status.PASS:
+        return "XPASS"
+    return verdict.status.value
+

@@ -1,0 +1,353 @@
+"""``theorycheck``: list, run, check and audit the claims of registered plugins, report a result store, or
+scaffold a new plugin.
+
+Exit status: 0 when every claim PASSes (or fails as declared), 1 when a claim FAILs, errors, times out or is
+INCONCLUSIVE, a declared failure PASSes, a mutant escapes, or a plugin failed to load; 2 for a usage error
+(unknown algorithm or claim, missing device or store, bad plugin name). Heavy modules (torch, sympy) are
+imported inside the commands, so ``theorycheck --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from theory.cases import Case
+    from theory.harness import Harness
+    from theory.registry import Registry
+    from theory.spec import Algorithm
+
+STYLES = {"PASS": "green", "FAIL": "bold red", "XFAIL": "yellow", "XPASS": "bold red",
+          "INCONCLUSIVE": "yellow", "ERROR": "bold magenta", "TIMEOUT": "bold magenta", "caught": "green",
+          "MISSED": "bold red"}
+
+
+class UsageError(Exception):
+    """A request the command line cannot serve: exit status 2 with the message."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (the console script passes it to ``sys.exit``)."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except UsageError as exc:
+        print(f"theorycheck {args.name}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="theorycheck", description="Check the claims of theory papers.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    budget = argparse.ArgumentParser(add_help=False)
+    budget.add_argument("--seeds", type=int, metavar="N", help="seeds per claim (default: the claim's own)")
+    budget.add_argument("--seed", type=int, default=0, metavar="BASE", help="base seed (default 0)")
+    budget.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where to run (default cpu)")
+    budget.add_argument("--quick", action="store_true", help="the claims' quick grids and seed counts")
+    sweep = argparse.ArgumentParser(add_help=False)
+    sweep.add_argument("--store", type=Path, metavar="PATH",
+                       help="SQLite result store: runs stored under the same key are reused, new ones "
+                            "written as they finish (an interrupted sweep resumes)")
+    sweep.add_argument("--fresh", action="store_true", help="rerun even what the store holds")
+    sweep.add_argument("--executor", default="local", choices=("local", "dask"), help="where runs execute")
+    sweep.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                       help="worker processes (local: a process pool when N > 1; dask: local cluster size)")
+    sweep.add_argument("--address", help="address of a running Dask scheduler (default: a local cluster)")
+    sweep.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    as_json = argparse.ArgumentParser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print machine-readable rows")
+
+    def command(name: str, handler, helptext: str, parents=()) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=helptext, description=helptext, parents=list(parents))
+        sub.set_defaults(handler=handler, name=name)
+        return sub
+
+    command("list", cmd_list, "list algorithms, claims, mutants, families and plugin load errors", [as_json])
+    run = command("run", cmd_run, "check every claim of the named algorithms (default: all)",
+                  [budget, sweep, as_json])
+    run.add_argument("names", nargs="*", metavar="NAME")
+    check = command("check", cmd_check, "check one claim and print its full verdict", [budget, as_json])
+    check.add_argument("algorithm", help="an algorithm, or ALGORITHM[MUTANT] for a mutant")
+    check.add_argument("claim")
+    audit = command("audit", cmd_audit, "run every mutant on the claims it must break: power and "
+                    "observed size", [budget, sweep, as_json])
+    audit.add_argument("names", nargs="*", metavar="NAME")
+    report = command("report", cmd_report, "write a Markdown and HTML report of the results in a store")
+    report.add_argument("--store", type=Path, required=True, metavar="PATH", help="a store written by run")
+    report.add_argument("--out", type=Path, default=Path("report"), help="output folder (default report)")
+    new = command("new", cmd_new, "scaffold a new plugin module from a working template")
+    new.add_argument("plugin", metavar="NAME", help="the plugin's name, a Python identifier")
+    new.add_argument("--dir", type=Path, default=Path("plugins"),
+                     help="where to write NAME.py (default plugins)")
+    return parser
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print what is registered; load errors go to stderr (listing is not a check, so the status stays 0)."""
+    from theory.render import algorithm_row, describe_claim
+
+    registry = _registry()
+    algorithms = [registry.algorithms[name] for name in sorted(registry.algorithms)]
+    families = sorted(registry.families.items())
+    if args.json:
+        print(json.dumps({
+            "algorithms": [algorithm_row(a, registry.owners[a.name]) for a in algorithms],
+            "families": [{"family": name, "description": f.description, "plugin": registry.owners[name]}
+                         for name, f in families],
+            "errors": [{"plugin": e.plugin, "cause": e.cause} for e in registry.errors]}, indent=2))
+        return 0
+    table = _table("algorithm", "family", "paper", "plugin", title="Algorithms")
+    claims = _table("algorithm", "claim", "kind", "claim (form)", "source", title="Claims")
+    mutants = _table("algorithm", "mutant", "bug", "breaks", title="Mutants")
+    for a in algorithms:
+        paper = f"{a.paper.authors} ({a.paper.year}): {a.paper.title}"
+        _add(table, a.name, a.family, paper, registry.owners[a.name])
+        for claim in a.claims:
+            _add(claims, a.name, claim.name, claim.kind, describe_claim(claim), claim.source)
+        for m in a.mutants:
+            _add(mutants, a.name, m.name, m.bug, ", ".join(m.breaks))
+    family_table = _table("family", "description", "plugin", title="Families")
+    for name, family in families:
+        _add(family_table, name, family.description, registry.owners[name])
+    for shown in (table, claims, mutants, family_table):
+        _console().print(shown)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Check every claim of the selected algorithms; print a verdict table (or JSON rows)."""
+    from theory.cases import BLOCKING, claim_cases, judge, outcome
+    from theory.render import row
+
+    registry = _registry()
+    harness = _harness(registry, args)
+    todo = [case for a in _select(registry, args.names) for case in claim_cases(a)]
+    _measure(harness, todo, args)
+    verdicts = [judge(harness, case) for case in todo]
+    if args.json:
+        print(json.dumps([row(v) for v in verdicts], indent=2))
+    else:
+        _console().print(_verdict_table(verdicts, "Verdicts"))
+        _summary(f"{len(verdicts)} claims: " + _tally(outcome(v) for v in verdicts), registry)
+    failed = any(outcome(v) in BLOCKING for v in verdicts)
+    return 1 if failed or registry.errors else 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """One claim (or one mutant on a claim it must break), with the full verdict and how to reproduce it."""
+    from theory.cases import BLOCKING, judge, outcome
+    from theory.render import mutant_report, report, row
+
+    registry = _registry()
+    harness = _harness(registry, args)
+    case = _case(registry, args.algorithm, args.claim)
+    claim = registry.algorithms[case.algorithm].claim(case.claim)
+    result = judge(harness, case)
+    if case.mutant is None:
+        text, rows = report(case, result, claim, harness.budget), [row(result)]
+        ok = outcome(result) not in BLOCKING
+    else:
+        text = mutant_report(case, result, claim, harness.budget)
+        rows = [row(result.mutant, caught=result.caught), row(result.reference, caught=None)]
+        ok = result.caught
+    print(json.dumps(rows, indent=2) if args.json else text)
+    return 0 if ok else 1
+
+
+def _case(registry: Registry, subject: str, claim: str) -> Case:
+    """The case ``check SUBJECT CLAIM`` names; a usage error lists the ones that exist."""
+    from theory.cases import claim_cases, mutant_cases
+
+    base = subject.partition("[")[0]
+    if base not in registry.algorithms:
+        raise UsageError(_unknown(base, registry))
+    known = claim_cases(registry.algorithms[base]) + mutant_cases(registry.algorithms[base])
+    for case in known:
+        if (case.subject, case.claim) == (subject, claim):
+            return case
+    raise UsageError(f"{subject!r} has no claim {claim!r} to check "
+                     f"(known: {', '.join(f'{c.subject} {c.claim}' for c in known)})")
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Every mutant on every claim it must break, beside the correct versions: power and observed size."""
+    from theory.cases import BLOCKING, claim_cases, judge, mutant_cases, outcome
+    from theory.check import Status
+    from theory.render import row
+
+    registry = _registry()
+    harness = _harness(registry, args)
+    algorithms = _select(registry, args.names)
+    correct_cases = [case for a in algorithms for case in claim_cases(a)]
+    todo = [case for a in algorithms for case in mutant_cases(a)]
+    _measure(harness, correct_cases + todo, args)
+    correct = [judge(harness, case) for case in correct_cases]
+    results = [(case, judge(harness, case)) for case in todo]
+    caught = sum(r.caught for _, r in results)
+    judged = [v for v in correct if not v.expected_failure]
+    failed = sum(v.status is Status.FAIL for v in judged)
+    levels = ", ".join(sorted({f"{v.level:.0%}" for v in judged})) or "-"
+    if args.json:
+        print(json.dumps([*(row(v, caught=None) for v in correct),
+                          *(row(r.mutant, caught=r.caught) for _, r in results)], indent=2))
+    else:
+        table = _table("mutant", "claim", "bug", "mutant verdict", "correct verdict", "result",
+                       title="Mutants")
+        for case, r in results:
+            _add(table, case.subject, case.claim, case.bug, r.mutant.status.value,
+                 r.reference.status.value, "caught" if r.caught else "MISSED")
+        _console().print(table)
+        _console().print(_verdict_table(correct, "Correct versions"))
+        power = f"{caught}/{len(results)} mutant checks caught ({_share(caught, len(results))})"
+        size = f"{failed}/{len(judged)} correct claims FAILed ({_share(failed, len(judged))})"
+        _summary(f"power: {power}; observed size: {size} at level {levels}", registry)
+    broken = caught < len(results) or any(outcome(v) in BLOCKING for v in correct)
+    return 1 if broken or registry.errors else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Render what a store holds (every run and verdict written by ``run --store``) as a report folder."""
+    from theory.report import write_report
+
+    if not args.store.is_file():
+        raise UsageError(f"no store at {args.store} (write one with: theorycheck run --store {args.store})")
+    index = write_report(_store(args.store).results(), _registry(), args.out)
+    print(f"wrote {index}")
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """Write plugins/NAME.py from the template and say how to register it."""
+    from theory.scaffold import ScaffoldError, scaffold
+
+    try:
+        path, entry_point = scaffold(args.plugin, args.dir)
+    except ScaffoldError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"created {path}\nregister it: add this line under [project.entry-points.theorycheck] in "
+          f"pyproject.toml, then reinstall (pip install -e .):\n\n    {entry_point}")
+    return 0
+
+
+def _registry() -> Registry:
+    """Every plugin, through the entry points a user installs; each load error is reported on stderr."""
+    from theory import registry
+
+    built = registry.build_registry()
+    for error in built.errors:
+        print(error, file=sys.stderr)
+    return built
+
+
+def _harness(registry: Registry, args: argparse.Namespace) -> Harness:
+    from theory.backend import resolve_device
+    from theory.errors import DeviceError
+    from theory.harness import Budget, Harness
+
+    try:
+        resolve_device(args.device)
+    except DeviceError as exc:
+        raise UsageError(str(exc)) from None
+    budget = Budget(quick=args.quick, seeds=args.seeds, base_seed=args.seed, device=args.device)
+    store = _store(args.store) if getattr(args, "store", None) else None
+    return Harness(registry, budget, store=store, fresh=getattr(args, "fresh", False))
+
+
+def _store(path: Path) -> Any:
+    from theory.store import Store, StoreError
+
+    try:
+        return Store(path)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _select(registry: Registry, names: Sequence[str]) -> list[Algorithm]:
+    unknown = [name for name in names if name not in registry.algorithms]
+    if unknown:
+        raise UsageError(_unknown(unknown[0], registry))
+    return [registry.algorithms[name] for name in (names or sorted(registry.algorithms))]
+
+
+def _unknown(name: str, registry: Registry) -> str:
+    known = ", ".join(sorted(registry.algorithms)) or "none"
+    failed = ", ".join(e.plugin for e in registry.errors)
+    why = f"; plugins that failed to load: {failed}" if failed else ""
+    return f"unknown algorithm {name!r} (known: {known}{why})"
+
+
+def _measure(harness: Harness, cases: Sequence[Case], args: argparse.Namespace) -> None:
+    """Run every trace the cases need up front, through the chosen executor, behind one progress bar."""
+    from theory.executors import make_executor
+    from theory.progress import Bar
+
+    pairs = []
+    for case in cases:
+        algorithm = harness.registry.algorithms[case.algorithm]
+        claim = algorithm.claim(case.claim)
+        pairs.append((algorithm, claim))
+        if case.mutant:
+            pairs.append((algorithm.mutant(case.mutant), claim))
+    executor = make_executor(args.executor, harness.registry, args.jobs, args.address)
+    with Bar(quiet=args.quiet) as bar:
+        harness.prefetch(pairs, executor=executor, progress=bar)
+
+
+def _verdict_table(verdicts: Sequence, title: str) -> Any:
+    from theory.cases import outcome
+    from theory.render import interval, level, number
+
+    table = _table("algorithm", "claim", "verdict", "estimate", "CI", "claimed", "level", "evidence",
+                   title=title)
+    for v in verdicts:
+        _add(table, v.algorithm, v.claim, outcome(v), number(v.estimate), interval(v.ci), number(v.claimed),
+             level(v), v.evidence)
+    return table
+
+
+def _table(*columns: str, title: str) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _add(table: Any, *cells: str) -> None:
+    """A row of plain text (a name such as ``ucb1[greedy]`` is never read as markup); labels are coloured."""
+    from rich.text import Text
+
+    table.add_row(*(Text(cell, style=STYLES.get(cell, "")) for cell in cells))
+
+
+def _tally(labels: Any) -> str:
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    return ", ".join(f"{n} [{STYLES.get(label, 'default')}]{label}[/]" for label, n in sorted(counts.items()))
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole else "-"
+
+
+def _summary(line: str, registry: Registry) -> None:
+    if registry.errors:
+        line += f"; [bold red]{len(registry.errors)} plugin(s) failed to load[/] (see above)"
+    _console().print(line, soft_wrap=True)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
