@@ -1,3 +1,11 @@
 """Shared test configuration: the ``pytester`` fixture tests the pytest plugin in isolated sessions."""
 
+import pytest
+
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(autouse=True)
+def _store_in_tmp(tmp_path, monkeypatch):
+    """CLI runs keep their default result store in the test's own folder, never in the working tree."""
+    monkeypatch.setattr("theory.cli.DEFAULT_STORE", tmp_path / "results.sqlite")

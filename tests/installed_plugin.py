@@ -12,9 +12,14 @@ MODULE = "tc_random_player"
 ALGORITHM = "random-player"
 
 SOURCE = textwrap.dedent('''
-    """Plays a uniformly random arm: linear regret, cheap to run."""
+    """Plays a uniformly random arm: linear regret, cheap to run (slow on request, to be interrupted)."""
+    import os
+    import time
+
     import torch
     from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
+
+    DELAY = float(os.environ.get("TC_RANDOM_PLAYER_DELAY", "0"))
 
     def init(instance, hyper, gen):
         return {"regret": torch.zeros(instance.batch)}
@@ -23,6 +28,8 @@ SOURCE = textwrap.dedent('''
         if hyper["crash"] and t == 5:
             import os
             os._exit(1)  # a worker that dies
+        if DELAY:
+            time.sleep(DELAY)
         arm = gen.categorical("arm", t, torch.ones(instance.batch, instance.arms))
         reward, regret = instance.pull(arm, t, gen)
         return {"regret": state["regret"] + regret}
@@ -36,7 +43,11 @@ SOURCE = textwrap.dedent('''
         claims=(Claim(name="linear", metric="regret", kind="upper", form="C*T", source="none",
                       experiment=EXPERIMENT),
                 Claim(name="sqrt", metric="regret", kind="upper", form="C*sqrt(T)", source="none",
-                      experiment=EXPERIMENT)),
+                      experiment=EXPERIMENT),
+                *(Claim(name=f"linear-{i}", metric="regret", kind="upper", form="C*T", source="none",
+                        experiment=Experiment(family="bernoulli-bandit", over="T", grid=EXPERIMENT.grid,
+                                              params={"K": 2, "best": 0.5, "gap": 0.1 * i}, seeds=32))
+                  for i in (1, 2, 3))),
         mutants=(Mutant(name="crash", bug="kills its process", breaks=("linear",), hyper={"crash": True}),),
     )
 
@@ -44,6 +55,9 @@ SOURCE = textwrap.dedent('''
     def theorycheck_algorithms():
         return [ALGORITHM]
 ''')
+
+
+RUNS = 4  # distinct experiments among the claims: the runs a full sweep needs
 
 
 def install(folder: Path, monkeypatch) -> None:

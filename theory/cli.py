@@ -31,6 +31,9 @@ class UsageError(Exception):
     """A request the command line cannot serve: exit status 2 with the message."""
 
 
+DEFAULT_STORE = Path(".theorycheck") / "results.sqlite"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (the console script passes it to ``sys.exit``)."""
     args = _parser().parse_args(argv)
@@ -50,9 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     budget.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where to run (default cpu)")
     budget.add_argument("--quick", action="store_true", help="the claims' quick grids and seed counts")
     sweep = argparse.ArgumentParser(add_help=False)
-    sweep.add_argument("--store", type=Path, metavar="PATH",
+    sweep.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="PATH",
                        help="SQLite result store: runs stored under the same key are reused, new ones "
-                            "written as they finish (an interrupted sweep resumes)")
+                            f"written as they finish, so an interrupted sweep resumes (default {DEFAULT_STORE})")
+    sweep.add_argument("--no-store", dest="store", action="store_const", const=None, help="keep nothing")
     sweep.add_argument("--fresh", action="store_true", help="rerun even what the store holds")
     sweep.add_argument("--executor", default="local", choices=("local", "dask"), help="where runs execute")
     sweep.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
@@ -78,8 +82,10 @@ def _parser() -> argparse.ArgumentParser:
                     "observed size", [budget, sweep, as_json])
     audit.add_argument("names", nargs="*", metavar="NAME")
     report = command("report", cmd_report, "write a Markdown and HTML report of the results in a store")
-    report.add_argument("--store", type=Path, required=True, metavar="PATH", help="a store written by run")
-    report.add_argument("--out", type=Path, default=Path("report"), help="output folder (default report)")
+    report.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="PATH",
+                        help=f"a store written by run (default {DEFAULT_STORE})")
+    report.add_argument("--out", type=Path, default=Path("theorycheck-report"),
+                        help="output folder (default theorycheck-report)")
     new = command("new", cmd_new, "scaffold a new plugin module from a working template")
     new.add_argument("plugin", metavar="NAME", help="the plugin's name, a Python identifier")
     new.add_argument("--dir", type=Path, default=Path("plugins"),
@@ -296,6 +302,9 @@ def _measure(harness: Harness, cases: Sequence[Case], args: argparse.Namespace) 
     executor = make_executor(args.executor, harness.registry, args.jobs, args.address)
     with Bar(quiet=args.quiet) as bar:
         harness.prefetch(pairs, executor=executor, progress=bar)
+    if harness.store is not None:
+        print(f"runs: {harness.computed} computed, {harness.reused} reused from the store {harness.store.path}",
+              file=sys.stderr)
 
 
 def _verdict_table(verdicts: Sequence, title: str) -> Any:

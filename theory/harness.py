@@ -13,11 +13,11 @@ from typing import Protocol
 from theory.check import Status, Verdict, check
 from theory.claims import Claim
 from theory.executors import InProcess, Job
-from theory.random import seed_block
+from theory.random import Gen, seed_block
 from theory.registry import Registry
-from theory.runner import Trace
+from theory.runner import Trace, run
 from theory.spec import Algorithm
-from theory.store import Store, run_key
+from theory.store import Store, code_fingerprint, run_key
 
 Executor = Callable[[Sequence[Job]], Iterator[tuple[Job, Trace]]]
 
@@ -66,8 +66,10 @@ class Harness:
     def _key(self, algorithm: Algorithm, claim: Claim) -> tuple[str, tuple[float, ...], tuple[int, ...]]:
         grid, count = claim.experiment.sized(self.budget.quick, self.budget.seeds)
         seeds = tuple(seed_block(self.budget.base_seed, count))
+        family = self.registry.families[claim.experiment.family]
+        code = code_fingerprint(algorithm.init, algorithm.step, algorithm.metrics, family.generate, run, Gen)
         key = run_key(algorithm.name, algorithm.version, claim.experiment, grid, seeds, self.budget.device,
-                      algorithm.dtype)
+                      algorithm.dtype, algorithm.hyper, code)
         return key, tuple(grid), seeds
 
     def prefetch(self, pairs: Iterable[tuple[Algorithm, Claim]], executor: Executor | None = None,

@@ -14,11 +14,13 @@ one store without losing rows.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import inspect
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -48,11 +50,32 @@ class StoreError(TheoryError):
 
 
 def run_key(algorithm: str, version: str, experiment: Experiment, grid: Sequence[float], seeds: Sequence[int],
-            device: str, dtype: str) -> str:
-    """A hash of everything that determines a run's numbers."""
+            device: str, dtype: str, hyper: Mapping[str, object] | None = None, code: str = "") -> str:
+    """A hash of everything that determines a run's numbers; ``code`` fingerprints the source that ran."""
     payload = {"algorithm": algorithm, "version": version, "experiment": _experiment_data(experiment),
-               "grid": list(grid), "seeds": list(seeds), "device": device, "dtype": dtype}
-    return _digest(json.dumps(payload, sort_keys=True))
+               "grid": list(grid), "seeds": list(seeds), "device": device, "dtype": dtype,
+               "hyper": dict(hyper or {}), "code": code}
+    return _digest(json.dumps(payload, sort_keys=True, default=repr))
+
+
+def code_fingerprint(*functions: object) -> str:
+    """A hash of the source files that define ``functions`` (a plugin's init, step and metrics, its family's
+    generator). Editing a plugin without bumping its version still gives new keys, so a store never hands
+    back numbers that the current code would not produce."""
+    files = sorted({path for f in functions if (path := _source_file(f))})
+    return _digest(b"".join(_file_digest(path).encode() for path in files))
+
+
+def _source_file(function: object) -> str | None:
+    try:
+        return inspect.getsourcefile(function)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+@functools.cache
+def _file_digest(path: str) -> str:
+    return _digest(Path(path).read_bytes())
 
 
 class Store:
@@ -61,6 +84,7 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
