@@ -60,13 +60,14 @@ SOURCE = textwrap.dedent('''
 RUNS = 4  # distinct experiments among the claims: the runs a full sweep needs
 
 
-def install(folder: Path, monkeypatch) -> None:
-    """Write the plugin under ``folder`` and put ``folder`` on this process's and its children's path."""
-    (folder / f"{MODULE}.py").write_text(SOURCE)
-    info = folder / f"{MODULE}-0.1.dist-info"
+def install(folder: Path, monkeypatch, module: str = MODULE, source: str = SOURCE) -> None:
+    """Write ``source`` as ``module`` under ``folder``, with a dist-info folder whose ``theorycheck`` entry point
+    names it, and put ``folder`` on this process's and its children's path."""
+    (folder / f"{module}.py").write_text(source)
+    info = folder / f"{module}-0.1.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {MODULE}\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(f"[theorycheck]\nrandom_player = {MODULE}\n")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[theorycheck]\n{module} = {module}\n")
     monkeypatch.syspath_prepend(str(folder))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")])))
     importlib.invalidate_caches()
