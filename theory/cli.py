@@ -355,7 +355,8 @@ def _summary(line: str, registry: Registry) -> None:
 def _console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False)
+    # Piped output gets wide tables rather than rich's default of 80 columns, which folds every cell.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 if __name__ == "__main__":
