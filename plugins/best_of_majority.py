@@ -34,6 +34,14 @@ Departures from the paper:
   leaves BoM's regret at Delta/2 (whenever at least k twins survive, y* is submitted with probability 1/2).
 - An empty candidate set submits nothing and scores regret r*(y*) (= 1): the paper leaves the case undefined.
 - The catalogue's runs per grid point (2000) are replaced by the seed counts below, sized to each claim's noise.
+
+Checker settings: ``k-rate`` and ``n-rate`` fit the whole grid (``tail=1.0``) instead of its top half: their
+instances are built so that the claimed rate holds exactly from the first grid point (no burn-in to exclude),
+and the wider fit halves the interval at no cost. On ``n-flat`` each seed's regret is the same at every N (the
+instance order and the tie-breaking permutation are common random numbers, and in the fitted top half,
+N >= 160 C*, no twin of y* is ever filtered out), so its fitted exponent is exactly 0 with a zero-width interval.
+The ``coverage`` grid spans N = 32..181 only (0.75 decade): the regret decays exponentially in N, and beyond that
+it falls below what a few thousand seeds can measure.
 """
 
 from __future__ import annotations
@@ -176,7 +184,7 @@ BEST_OF_N = Algorithm(
     name="best-of-n", paper=PAPER, family="passk-overopt-n", init=init, step=step_bon, metrics=metrics,
     metric_names=("regret",),
     claims=(Claim(name="n-rate", metric="regret", kind="theta", form="C*min(1, sqrt(N*eps**2/k))",
-                  experiment=OVEROPT_N, source="Theorem 4.2"),),
+                  experiment=OVEROPT_N, tail=1.0, source="Theorem 4.2"),),
     mutants=(Mutant(name="subsample", bug="selects among the first 10 samples, ignoring the budget N",
                     breaks=("n-rate",), step=step_bon_subsample),),
 )

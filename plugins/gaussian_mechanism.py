@@ -86,8 +86,8 @@ def metrics(state, instance):
 
 
 AUDIT = Experiment(family="privacy-pair", over="eps", params={"n": 100, "delta": DELTA}, steps=1,
-                   grid=(0.5, 1.0, 2.0, 4.0, 8.0, 16.0), quick_grid=(0.5, 1.0, 2.0, 4.0, 8.0, 16.0),
-                   seeds=100_000, quick_seeds=40_000)
+                   grid=(0.5, 1.0, 2.0, 4.0, 8.0), quick_grid=(0.5, 1.0, 2.0, 4.0, 8.0),
+                   seeds=200_000, quick_seeds=100_000)
 OVER_N = Experiment(family="privacy-pair", over="n", params={"eps": 0.5, "delta": DELTA}, steps=1,
                     grid=(10, 32, 100, 316, 1000, 3162, 10000), quick_grid=(10, 32, 100, 316, 1000, 3162),
                     seeds=4000, quick_seeds=2000)

@@ -7,11 +7,13 @@ Which test a claim gets follows from its form, not from its plugin:
 - a free constant and a power-like form (``C*sqrt(K*T*log(T))``): the log-log slope of the mean after
   dividing by the form, with a bootstrap-over-seeds interval; log factors are divided out, not absorbed;
 - a free constant and an exponentially decaying form (``C*rho**t``): the per-step contraction factor,
-  fitted on the log of the mean above the precision floor.
+  fitted on the log of the mean above the precision floor;
+- ``privacy``: an epsilon lower bound from the outputs on two neighbouring inputs (``theory.privacy``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import math
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from theory import stats
+from theory import privacy, stats
 from theory.claims import Claim, parse_form
 from theory.errors import ClaimError
 from theory.runner import Trace
@@ -87,6 +89,8 @@ def check(claim: Claim, trace: Trace, hyper: Mapping[str, object] | None = None,
     if claim.metric not in trace.metrics:
         return Verdict(**base, status=Status.ERROR, test="run",
                        evidence=f"trace has no metric {claim.metric!r} (has {sorted(trace.metrics)})")
+    if claim.kind == "privacy":
+        return _privacy(claim, trace, hyper or {}, base)
     values = trace.metrics[claim.metric]
     curve = FormCurve(claim, trace, hyper or {})
     tests = stats.mean_tests(values, curve.values, claim.level)
@@ -238,6 +242,45 @@ def _rate(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, base
                          "unbounded: add seeds")
     return Verdict(**base, status=status, test="contraction" if linear else "rate", estimate=estimate, ci=ci,
                    claimed=claimed, threshold=threshold, evidence=evidence)
+
+
+def _privacy(claim: Claim, trace: Trace, hyper: Mapping[str, object], base: dict) -> Verdict:
+    """FAIL when the audit's epsilon lower bound exceeds the claimed epsilon at some grid point; else PASS,
+    which only says that no violation was found (see docs/privacy.md). Each grid point is audited at level
+    1 - alpha / G (Bonferroni), so a private mechanism is FAILed with probability at most alpha."""
+    if claim.neighbour not in trace.metrics:
+        return Verdict(**base, status=Status.ERROR, test="run",
+                       evidence=f"trace has no neighbour metric {claim.neighbour!r} (has {sorted(trace.metrics)})")
+    over, grid = claim.experiment.over, trace.grid
+    claimed = FormCurve(claim, trace, hyper).values
+    deltas = (FormCurve(dataclasses.replace(claim, form=claim.delta), trace, hyper).values
+              if isinstance(claim.delta, str) else np.full(len(grid), float(claim.delta)))
+    if np.any((deltas < 0) | (deltas >= 1)):
+        return Verdict(**base, status=Status.ERROR, test="privacy",
+                       evidence=f"delta {claim.delta!r} is {deltas.tolist()} on the grid, not in [0, 1)")
+    point_level = 1 - (1 - claim.level) / len(grid)
+    audits = [privacy.epsilon_lower_bound(trace.metrics[claim.metric][:, i], trace.metrics[claim.neighbour][:, i],
+                                          delta=float(deltas[i]), level=point_level) for i in range(len(grid))]
+    rows = tuple(Row(x=x, mean=a.estimate, low=a.lower, high=math.inf, form=c)
+                 for x, a, c in zip(grid, audits, claimed))
+    excess = np.array([a.lower - c for a, c in zip(audits, claimed)])
+    worst = int(np.argmax(excess))
+    audit, at = audits[worst], f"{over}={grid[worst]:g}"
+    where = ", ".join(f"{over}={grid[i]:g}" for i in np.flatnonzero(excess > 0))
+    how = (f"level {claim.level:g}: Clopper-Pearson on held-out seeds, Bonferroni over {len(grid)} grid points; "
+           f"delta {deltas[worst]:g}")
+    if excess.max() > 0:
+        status = Status.FAIL
+        evidence = (f"privacy violated at {where}: epsilon is at least {audit.lower:.3g} > claimed "
+                    f"{claimed[worst]:.3g} at {at} ({how})")
+    else:
+        status = Status.PASS
+        evidence = (f"no violation found: largest epsilon lower bound {audit.lower:.3g} vs claimed "
+                    f"{claimed[worst]:.3g} at {at} ({how}); an audit never proves privacy, and these seeds "
+                    f"could show at most epsilon {audit.ceiling:.3g}")
+    return Verdict(**{**base, "rows": rows}, status=status, test="privacy", estimate=audit.lower,
+                   ci=(audit.lower, math.inf), claimed=float(claimed[worst]), threshold=float(claimed[worst]),
+                   evidence=evidence)
 
 
 def _bootstrap_seed(trace: Trace, claim: Claim) -> int:

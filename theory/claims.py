@@ -18,8 +18,8 @@ import sympy
 
 from theory.errors import ClaimError
 
-Kind = Literal["upper", "lower", "theta", "exact"]
-KINDS: tuple[str, ...] = ("upper", "lower", "theta", "exact")
+Kind = Literal["upper", "lower", "theta", "exact", "privacy"]
+KINDS: tuple[str, ...] = ("upper", "lower", "theta", "exact", "privacy")
 
 FUNCTIONS = {"sqrt": sympy.sqrt, "log": sympy.log, "exp": sympy.exp, "abs": sympy.Abs,
              "min": sympy.Min, "max": sympy.Max}
@@ -196,6 +196,11 @@ class Claim:
     ``tol`` is the allowance on a fitted exponent (relative, for linear rates); ``rtol`` overrides the dtype's
     tolerance for ``exact`` claims; ``tail`` is the share of the grid, from the top, that rate fits use.
     ``expected_failure`` declares, with its reason, a claim known not to hold on this instance.
+
+    A ``privacy`` claim says the mechanism is (form, ``delta``)-differentially private: ``form`` is the claimed
+    epsilon (explicit, e.g. ``eps``), ``metric`` the mechanism's output statistic on one input and
+    ``neighbour`` the same statistic on a neighbouring input; ``delta`` is a number or a form like ``form``.
+    It is audited, never proven (docs/privacy.md).
     """
 
     name: str
@@ -212,6 +217,8 @@ class Claim:
     tail: float = 0.5
     expected_failure: str | None = None
     note: str = ""
+    neighbour: str = ""
+    delta: float | str = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -220,6 +227,11 @@ class Claim:
             raise ClaimError(f"claim {self.name!r}: level {self.level} must lie in (0.5, 1)")
         if self.kind == "theta" and self.explicit:
             raise ClaimError(f"claim {self.name!r}: a theta claim is a rate and needs a free constant in its form")
+        if self.kind == "privacy" and (not self.neighbour or not self.explicit):
+            raise ClaimError(f"claim {self.name!r}: a privacy claim needs the neighbour's metric and an explicit "
+                             f"epsilon (no free constant) in its form")
+        if not isinstance(self.delta, str) and not 0 <= self.delta < 1:
+            raise ClaimError(f"claim {self.name!r}: delta {self.delta} must lie in [0, 1)")
 
     def expression(self, hyper_names: frozenset[str] | set[str] = frozenset()) -> sympy.Expr:
         """The parsed form; every symbol must be the scaling variable, a parameter, a hyper-parameter,

@@ -24,7 +24,8 @@ from theory.spec import Algorithm, Family
 ENTRY_POINT_GROUP = "theorycheck"
 DISABLE_AUTOLOAD = "THEORYCHECK_DISABLE_PLUGIN_AUTOLOAD"
 OWN_DISTRIBUTION = "theorycheck"
-BUILTIN_FAMILIES = ("theory.instances.bandits", "theory.instances.online")
+BUILTIN_FAMILIES = ("theory.instances.bandits", "theory.instances.online", "theory.instances.inference",
+                    "theory.instances.privacy")
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,10 @@ def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
         if claim.metric not in algorithm.metric_names:
             raise ClaimError(f"claim {claim.name!r} is on unknown metric {claim.metric!r} "
                              f"(the algorithm measures {', '.join(algorithm.metric_names)})")
+        if claim.neighbour and claim.neighbour not in algorithm.metric_names:
+            raise ClaimError(f"claim {claim.name!r} names unknown neighbour metric {claim.neighbour!r}")
+        if isinstance(claim.delta, str):
+            parse_form(claim.delta, claim.experiment.symbols() | set(algorithm.hyper) | set(claim.constants))
         if claim.experiment.family not in families:
             raise ClaimError(f"claim {claim.name!r} names unknown family {claim.experiment.family!r}")
         claim.expression(frozenset(algorithm.hyper))

@@ -15,9 +15,10 @@ from theory.claims import Claim
 from theory.harness import Budget, MutantResult
 from theory.spec import Algorithm
 
-RELATIONS = {"upper": "<=", "lower": ">=", "theta": "= Theta of", "exact": "=="}
+RELATIONS = {"upper": "<=", "lower": ">=", "theta": "= Theta of", "exact": "==", "privacy": "private at epsilon"}
 # What each test of theory.check reports as its estimate.
 ESTIMATES = {"rate": "exponent of {over}", "contraction": "contraction factor per step",
+             "privacy": "epsilon lower bound",
              "envelope": "worst mean/bound", "exact": "largest relative error"}
 
 
@@ -54,6 +55,9 @@ def algorithm_row(a: Algorithm, plugin: str) -> dict[str, Any]:
 
 def describe_claim(claim: Claim) -> str:
     """``regret <= C*sqrt(K*T*log(T)) as T grows (C free; Theorem 1)``."""
+    if claim.kind == "privacy":
+        return (f"({claim.form}, {claim.delta})-DP: {claim.metric} vs {claim.neighbour} on neighbouring inputs, "
+                f"over {claim.experiment.over} ({claim.source})")
     constants = "" if claim.explicit else f"{', '.join(claim.free)} free; "
     return (f"{claim.metric} {RELATIONS[claim.kind]} {claim.form} as {claim.experiment.over} grows "
             f"({constants}{claim.source})")

@@ -32,7 +32,8 @@ from theory.spec import Algorithm
 STATUSES = tuple(status.value for status in Status)
 _MARKS = {"PASS": "✅", "FAIL": "❌", "INCONCLUSIVE": "❔", "ERROR": "⚠️", "TIMEOUT": "⏱️"}
 _ESTIMATES = {"rate": "fitted exponent", "contraction": "contraction factor per step",
-              "envelope": "worst mean / bound", "exact": "largest relative error", "run": "estimate"}
+              "envelope": "worst mean / bound", "exact": "largest relative error", "run": "estimate",
+              "privacy": "epsilon lower bound"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # with <, >, & as entities: no HTML, links, emphasis or cells
 
 
@@ -233,10 +234,14 @@ def _claim_plot(base: str, name: str, group: list[_Result], plots: Path) -> dict
         claimed = (form * mean[positive[-1]] / form[positive[-1]] if len(positive) else None,
                    "claimed rate (constant matched at the largest grid point)")
     else:
-        claimed = (form, "claimed bound" if v.test == "envelope" else "claimed value")
+        claimed = (form, {"envelope": "claimed bound", "privacy": "claimed epsilon"}.get(v.test, "claimed value"))
     over = anchor.claim.experiment.over if anchor.claim else anchor.trace.experiment.over
     level = f"band: one-sided {v.level:g} bounds on the mean over {v.seeds} seeds"
-    files = _draw(slug(base, name), plots, series, (x, *claimed), over, anchor.metric or "metric",
+    metric = anchor.metric or "metric"
+    if v.test == "privacy":  # rows hold the plug-in epsilon and its lower bound, not a mean of the metric
+        level = f"line: plug-in epsilon; band down to its lower bound (level {v.level:g} over the grid)"
+        metric = "epsilon"
+    files = _draw(slug(base, name), plots, series, (x, *claimed), over, metric,
                   f"{base}: {name}", log_x=v.test != "contraction")
     return {**files, "series": [s[0] for s in series], "caption": level}
 
