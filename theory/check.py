@@ -231,8 +231,10 @@ def _rate(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, base
     estimate, ci = shown(residual.estimate), (shown(low), shown(high))
     claimed = shown(0.0)
     threshold = shown(allowance if claim.kind != "lower" else -allowance)
-    evidence = (f"fitted {name} {estimate:.3g} [{ci[0]:.3g}, {ci[1]:.3g}] on {claim.experiment.over} in "
-                f"[{grid[window[0]]:g}, {grid[window[-1]]:g}] vs claimed {claimed:.3g} (tolerance {claim.tol:g})")
+    digits = ".6g" if linear else ".3g"  # a factor per step sits close to 1: three digits would hide it
+    evidence = (f"fitted {name} {estimate:{digits}} [{ci[0]:{digits}}, {ci[1]:{digits}}] on "
+                f"{claim.experiment.over} in [{grid[window[0]]:g}, {grid[window[-1]]:g}] vs claimed "
+                f"{claimed:{digits}} (tolerance {claim.tol:g})")
     if status is Status.INCONCLUSIVE:
         needed = stats.seeds_to_decide(len(trace.seeds), residual, allowance if claim.kind != "lower" else -allowance)
         if needed:
