@@ -23,7 +23,7 @@ Two regrets are kept, from sufficient statistics of the losses (plugins report t
 For a sum of linear losses with S = sum theta_t the comparator is -R ||S||_1; for a sum of n quadratics,
 with Q = sum ||theta_t||^2, it is (lam/2)(n ||P(S/n) - S/n||^2 + Q - ||S||^2 / n), P the projection on X.
 The ledger sums the means m_t rather than multiplying m by n, so a mean that drifts with t (adversarial
-variation, for later plugins) needs a new ``draw`` and the current m_t in ``record``, not new regret code.
+variation) needs a new ``draw`` and the current m_t in ``record``, not new regret code: ``theory.instances.sea``.
 """
 
 from __future__ import annotations
@@ -79,9 +79,11 @@ class OnlineInstance(Instance):
         return {"loss": zero, "mean_loss": zero, "sum": zeros, "sq": zero, "mean_sum": zeros, "mean_sq": zero,
                 "rounds": torch.zeros(())}
 
-    def record(self, ledger: Ledger, x: torch.Tensor, theta: torch.Tensor) -> Ledger:
-        """Charge f_t(x) for the point x played at this step, and add theta_t and its mean to the sums."""
-        mean = self.mean
+    def record(self, ledger: Ledger, x: torch.Tensor, theta: torch.Tensor,
+               mean: torch.Tensor | None = None) -> Ledger:
+        """Charge f_t(x) for the point x played at this step, and add theta_t and its mean m_t to the sums
+        (``mean`` defaults to the fixed m; a family whose mean drifts passes the current m_t)."""
+        mean = self.mean if mean is None else mean
         return {"loss": ledger["loss"] + self.loss(x, theta), "mean_loss": ledger["mean_loss"] + self.loss(x, mean),
                 "sum": ledger["sum"] + theta, "sq": ledger["sq"] + (theta**2).sum(1),
                 "mean_sum": ledger["mean_sum"] + mean, "mean_sq": ledger["mean_sq"] + (mean**2).sum(1),
