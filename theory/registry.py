@@ -25,7 +25,8 @@ ENTRY_POINT_GROUP = "theorycheck"
 DISABLE_AUTOLOAD = "THEORYCHECK_DISABLE_PLUGIN_AUTOLOAD"
 OWN_DISTRIBUTION = "theorycheck"
 BUILTIN_FAMILIES = ("theory.instances.bandits", "theory.instances.online", "theory.instances.inference",
-                    "theory.instances.privacy", "theory.instances.linear_systems", "theory.instances.sea")
+                    "theory.instances.privacy", "theory.instances.linear_systems", "theory.instances.sea",
+                    "theory.instances.switching")
 
 
 @dataclass(frozen=True)
