@@ -106,7 +106,7 @@ def _experiment() -> Experiment:
 
 SOURCE = "main theorem (abstract; catalogue C4.1)"
 SPARSE = Algorithm(
-    name="sparse_misspecified", paper=PAPER, family="sparse-linear-bandit", init=init, step=step, metrics=metrics,
+    name="sparse-misspecified", paper=PAPER, family="sparse-linear-bandit", init=init, step=step, metrics=metrics,
     metric_names=("suboptimality", "queries"), anytime=False,
     hyper={"step_factor": 1.0, "fixed_step": 0.0, "supports": "all"},
     claims=(
