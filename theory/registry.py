@@ -26,7 +26,8 @@ DISABLE_AUTOLOAD = "THEORYCHECK_DISABLE_PLUGIN_AUTOLOAD"
 OWN_DISTRIBUTION = "theorycheck"
 BUILTIN_FAMILIES = ("theory.instances.bandits", "theory.instances.online", "theory.instances.inference",
                     "theory.instances.privacy", "theory.instances.linear_systems", "theory.instances.sea",
-                    "theory.instances.switching", "theory.instances.linear_bandits", "theory.instances.linear_mdp")
+                    "theory.instances.switching", "theory.instances.linear_bandits", "theory.instances.linear_mdp",
+                    "theory.instances.sparse_regression")
 
 
 @dataclass(frozen=True)
