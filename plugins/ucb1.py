@@ -83,7 +83,7 @@ QUICK_GRID = (512, 1024, 2048, 4096, 8192)
 
 def _experiment(seeds: int = 200, **params) -> Experiment:
     return Experiment(family="bernoulli-bandit", over="T", params=params, grid=GRID, quick_grid=QUICK_GRID,
-                      seeds=seeds, quick_seeds=seeds)
+                      seeds=seeds)
 
 
 UCB1 = Algorithm(
