@@ -35,9 +35,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 
 from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
+from theory.kernels import beta, beta_keys, jit, uniform
+from theory.random import stream_key
 
 if TYPE_CHECKING:
     from theory.instances.bandits import BanditInstance
@@ -80,6 +83,30 @@ def step_mean(state: State, instance: BanditInstance, t: int, hyper: Hyper, gen:
     return _play(state, instance, t, gen, state["a"] / (state["a"] + state["b"]))
 
 
+def kernel(state: State, instance: BanditInstance, first: int, last: int, hyper: Hyper, gen: Gen) -> State:
+    """Steps ``first..last`` of ``step`` compiled, on the CPU (float64 state)."""
+    out = {name: value.clone() for name, value in state.items()}
+    _steps(out["a"].numpy(), out["b"].numpy(), out["regret"].numpy(), instance.bernoulli_means(), gen.seed_keys(),
+           beta_keys("posterior"), np.uint64(stream_key("reward")), first, last)
+    return out
+
+
+@jit
+def _steps(a, b, regret, means, seed_keys, posterior_keys, reward_key, first, last):
+    batch, arms = a.shape
+    sample = np.empty(arms)
+    for s in range(batch):
+        best_mean = means[s].max()
+        for t in range(first, last + 1):
+            for i in range(arms):
+                sample[i] = beta(seed_keys[s], posterior_keys, t, arms, i, a[s, i], b[s, i])
+            arm = sample.argmax()
+            reward = 1.0 if uniform(seed_keys[s], reward_key, t, 1, 0) < means[s, arm] else 0.0
+            a[s, arm] += reward
+            b[s, arm] += 1.0 - reward
+            regret[s] += best_mean - means[s, arm]
+
+
 def metrics(state: State, instance: BanditInstance) -> dict[str, torch.Tensor]:
     return {"regret": state["regret"]}
 
@@ -90,7 +117,7 @@ EXPERIMENT = Experiment(family="bernoulli-bandit", over="T", params={"K": 4, "be
                         quick_grid=QUICK_GRID, seeds=400, quick_seeds=300)
 
 THOMPSON = Algorithm(
-    name="thompson", paper=PAPER, family="bernoulli-bandit", init=init, step=step, metrics=metrics,
+    name="thompson", paper=PAPER, family="bernoulli-bandit", init=init, step=step, kernel=kernel, metrics=metrics,
     metric_names=("regret",),
     claims=(
         Claim(name="logarithmic", metric="regret", kind="upper", form="C*log(T)", source="AISTATS 2013, Theorem 1",

@@ -33,7 +33,7 @@ def resolve_dtype(name: str) -> torch.dtype:
 
 def environment(device: torch.device) -> dict[str, str]:
     """Library versions and the device, recorded with every result."""
-    versions = {name: _version(name) for name in ("theorycheck", "torch", "numpy", "scipy", "sympy")}
+    versions = {name: _version(name) for name in ("theorycheck", "torch", "numpy", "numba", "scipy", "sympy")}
     versions["python"] = platform.python_version()
     versions["device"] = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
     return versions

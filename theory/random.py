@@ -13,11 +13,13 @@ from __future__ import annotations
 import math
 import zlib
 
+import numpy as np
 import torch
 
 _M32 = 0xFFFFFFFF
 _BLOCK_ELEMENTS = 1 << 21  # about 16 MB of float64 per cached block, at most
 _FIRST_SPAN = 1  # steps in a stream's first block; each refill doubles it
+GAMMA_TRIES = 8  # Marsaglia-Tsang proposals per gamma draw (see Gen.gamma)
 
 
 def _mix(x: torch.Tensor) -> torch.Tensor:
@@ -52,6 +54,10 @@ class Gen:
     @property
     def batch(self) -> int:
         return int(self.seeds.shape[0])
+
+    def seed_keys(self) -> np.ndarray:
+        """Each seed's hash key, for compiled kernels that draw these same numbers (``theory.kernels``)."""
+        return self._seed_key[:, 0].cpu().numpy().astype(np.uint64)
 
     def _bits(self, key: int, steps: torch.Tensor, count: int) -> torch.Tensor:
         counter = steps[:, None] * count + torch.arange(count, device=self.device)  # (steps, count)
@@ -97,8 +103,9 @@ class Gen:
         index = torch.searchsorted(cdf, u * cdf[:, -1:], right=True)[:, 0]
         return index.clamp_(max=probs.shape[1] - 1)
 
-    def gamma(self, stream: str, t: int, shape: torch.Tensor, tries: int = 8) -> torch.Tensor:
-        """Gamma(shape, 1) for ``shape >= 1`` by Marsaglia-Tsang with a fixed number of vectorised tries.
+    def gamma(self, stream: str, t: int, shape: torch.Tensor, tries: int = GAMMA_TRIES) -> torch.Tensor:
+        """Gamma(shape, 1) for ``shape >= 1`` by Marsaglia-Tsang (with its squeeze) and a fixed number of
+        vectorised tries.
 
         Each try is accepted with probability above 0.95, so all ``tries`` fail with probability below
         1e-10; the last proposal is then used, a bias far below anything a check can see.
@@ -108,7 +115,8 @@ class Gen:
         z = self.normal(stream + "#z", t, *shape.shape[1:], tries, dtype=shape.dtype)
         u = self.uniform(stream + "#u", t, *shape.shape[1:], tries, dtype=shape.dtype)
         v = (1.0 + c * z) ** 3
-        ok = (v > 0) & (torch.log(u) < 0.5 * z**2 + d - d * v + d * torch.log(v.clamp_min(1e-300)))
+        squeeze = u < 1.0 - 0.0331 * (z * z) * (z * z)  # accepts most proposals without the logs
+        ok = (v > 0) & (squeeze | (torch.log(u) < 0.5 * z**2 + d - d * v + d * torch.log(v.clamp_min(1e-300))))
         first = torch.where(ok.any(-1), ok.to(torch.int8).argmax(-1), tries - 1)
         return (d * v).gather(-1, first[..., None])[..., 0]
 

@@ -44,6 +44,7 @@ class Trace:
 
 
 RUN_THREADS = 1  # intra-op threads while a run steps (see run)
+KERNEL_WORK = 1 << 20  # (step x seed) pairs per compiled-kernel call, between two checks of the time limit
 
 
 class RunTimeout(BaseException):
@@ -63,7 +64,8 @@ def run(algorithm: Algorithm, family: Family, experiment: Experiment, grid: Sequ
     limit = timeout_s if timeout_s is not None else algorithm.timeout_s
     common = dict(algorithm=algorithm.name, version=algorithm.version, experiment=experiment, grid=grid,
                   seeds=tuple(seeds), device=str(torch_device), dtype=algorithm.dtype,
-                  environment=environment(torch_device))
+                  environment={**environment(torch_device),
+                               "path": "kernel" if uses_kernel(algorithm, torch_device) else "step"})
     previous_dtype, previous_threads = torch.get_default_dtype(), torch.get_num_threads()
     try:
         with _deadline(limit) as check_time:
@@ -97,13 +99,11 @@ def _run_anytime(algorithm: Algorithm, family: Family, experiment: Experiment, g
     instance = family.instance(experiment.at(grid[-1]), gen)
     hyper = {**algorithm.hyper, "horizon": checkpoints[-1]}
     state = algorithm.init(instance, hyper, gen)
-    values, pending = [], list(checkpoints)
-    for t in range(1, checkpoints[-1] + 1):
-        state = algorithm.step(state, instance, t, hyper, gen)
-        check_time()
-        if t == pending[0]:
-            values.append(_measure(algorithm, state, instance, seeds.shape[0]))
-            pending.pop(0)
+    values, done = [], 0
+    for checkpoint in checkpoints:
+        state = _advance(algorithm, state, instance, done + 1, checkpoint, hyper, gen, check_time)
+        values.append(_measure(algorithm, state, instance, seeds.shape[0]))
+        done = checkpoint
     return values
 
 
@@ -116,11 +116,30 @@ def _run_per_point(algorithm: Algorithm, family: Family, experiment: Experiment,
         instance = family.instance(experiment.at(x), gen)
         hyper = {**algorithm.hyper, "horizon": steps}
         state = algorithm.init(instance, hyper, gen)
-        for t in range(1, steps + 1):
-            state = algorithm.step(state, instance, t, hyper, gen)
-            check_time()
+        state = _advance(algorithm, state, instance, 1, steps, hyper, gen, check_time)
         values.append(_measure(algorithm, state, instance, seeds.shape[0]))
     return values
+
+
+def _advance(algorithm: Algorithm, state: object, instance: object, first: int, last: int, hyper: dict,
+             gen: Gen, check_time: Callable[[], None]) -> object:
+    """Steps ``first..last``: through the compiled kernel on the CPU, in spans short enough that the time limit
+    is still checked (a signal waits for compiled code to return), else one ``step`` call per step."""
+    if uses_kernel(algorithm, gen.device):
+        span = max(1, KERNEL_WORK // gen.batch)
+        for start in range(first, last + 1, span):
+            state = algorithm.kernel(state, instance, start, min(last, start + span - 1), hyper, gen)
+            check_time()
+        return state
+    for t in range(first, last + 1):
+        state = algorithm.step(state, instance, t, hyper, gen)
+        check_time()
+    return state
+
+
+def uses_kernel(algorithm: Algorithm, device: torch.device) -> bool:
+    """Whether a run of ``algorithm`` on ``device`` goes through its compiled kernel."""
+    return algorithm.kernel is not None and device.type == "cpu"
 
 
 def _horizons(grid: tuple[float, ...]) -> list[int]:

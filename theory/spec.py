@@ -21,6 +21,7 @@ State = Any  # a dict or NamedTuple of tensors whose first axis is the seed batc
 Hyper = Mapping[str, Any]
 Init = Callable[["Instance", Hyper, Gen], State]
 Step = Callable[[State, "Instance", int, Hyper, Gen], State]
+Kernel = Callable[[State, "Instance", int, int, Hyper, Gen], State]  # steps first..last in one call
 Metrics = Callable[[State, "Instance"], Mapping[str, torch.Tensor]]
 
 
@@ -61,7 +62,10 @@ class Family:
 
 @dataclass(frozen=True, kw_only=True)
 class Mutant:
-    """A plausible bug: a hyper-parameter override or a replaced init/step, and the claims it must break."""
+    """A plausible bug: a hyper-parameter override or a replaced init/step, and the claims it must break.
+
+    A replaced ``step`` runs without the algorithm's compiled ``kernel`` unless the mutant brings its own.
+    """
 
     name: str
     bug: str
@@ -69,6 +73,7 @@ class Mutant:
     hyper: Mapping[str, Any] = field(default_factory=dict)
     init: Init | None = None
     step: Step | None = None
+    kernel: Kernel | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,6 +83,12 @@ class Algorithm:
     ``hyper`` holds the defaults the theorem prescribes; the runner adds ``horizon`` (the number of steps of
     the run). An ``anytime`` algorithm must not read ``horizon``: it is run once to the largest grid value
     and measured at every grid point; otherwise it is run once per grid point.
+
+    ``kernel`` is an optional compiled CPU path, chosen by measurement where torch's per-operation overhead
+    dominates a step: ``kernel(state, instance, first, last, hyper, gen)`` does what calling ``step`` for
+    ``t = first..last`` does, with the same random numbers (``theory.kernels``). The runner uses it on the
+    CPU; ``step`` stays the reference and the path on other devices. tests/test_kernels.py holds every kernel
+    to its step.
     """
 
     name: str
@@ -95,6 +106,7 @@ class Algorithm:
     dtype: str = "float64"
     timeout_s: float = 120.0
     mutant_of: str | None = None
+    kernel: Kernel | None = None
 
     def claim(self, name: str) -> Claim:
         for claim in self.claims:
@@ -108,5 +120,6 @@ class Algorithm:
             if m.name == name:
                 return dataclasses.replace(
                     self, name=f"{self.name}[{m.name}]", hyper={**self.hyper, **m.hyper},
-                    init=m.init or self.init, step=m.step or self.step, mutants=(), mutant_of=self.name)
+                    init=m.init or self.init, step=m.step or self.step, mutants=(), mutant_of=self.name,
+                    kernel=m.kernel if m.step or m.kernel else self.kernel)
         raise ClaimError(f"algorithm {self.name!r} has no mutant {name!r}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from theory.hookspecs import hookimpl
@@ -34,6 +35,12 @@ class BanditInstance(Instance):
     @property
     def arms(self) -> int:
         return int(self.means.shape[1])
+
+    def bernoulli_means(self) -> np.ndarray:
+        """The means as a float64 array, for compiled kernels, which draw Bernoulli rewards only."""
+        if self.gaussian:
+            raise ValueError("compiled bandit kernels draw Bernoulli rewards; Gaussian instances need step")
+        return self.means.to(torch.float64).numpy()
 
     def pull(self, arm: torch.Tensor, t: int, gen: Gen) -> tuple[torch.Tensor, torch.Tensor]:
         """Reward and pseudo-regret of pulling ``arm`` (one index per seed) at step ``t``."""
