@@ -59,7 +59,8 @@ def test_list_json_describes_algorithms_claims_mutants_and_families(install, cap
     assert [algorithm[key] for key in ("algorithm", "family", "plugin")] == ["fake", "toy-bandit", "fake"]
     assert algorithm["paper"]["title"] == "A fake paper"
     assert algorithm["claims"] == [{"name": "rate", "kind": "upper", "form": "C*sqrt(T)", "metric": "regret",
-                                    "over": "T", "source": "Theorem 1", "expected_failure": None}]
+                                    "over": "T", "source": "Theorem 1", "expected_failure": None,
+                                    "statement": "regret <= C*sqrt(T) as T grows (C free; Theorem 1)"}]
     assert algorithm["mutants"] == [{"name": "linear", "bug": "adds a constant every step",
                                      "breaks": ["rate"]}]
     assert {"toy-bandit", "bernoulli-bandit"} <= {f["family"] for f in listing["families"]}

@@ -94,32 +94,33 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print what is registered; load errors go to stderr (listing is not a check, so the status stays 0)."""
-    from theory.render import algorithm_row, describe_claim
+    """Print what is registered; load errors go to stderr (listing is not a check, so the status stays 0).
 
-    registry = _registry()
-    algorithms = [registry.algorithms[name] for name in sorted(registry.algorithms)]
-    families = sorted(registry.families.items())
+    The listing comes from a cache beside the default store while no plugin source changed (theory.listing):
+    building the registry costs seconds of imports.
+    """
+    from theory.errors import PluginError
+    from theory.listing import plugin_listing
+
+    listing = plugin_listing(DEFAULT_STORE.parent / "listing.json")
+    for error in listing["errors"]:
+        print(PluginError(error["plugin"], error["cause"]), file=sys.stderr)
     if args.json:
-        print(json.dumps({
-            "algorithms": [algorithm_row(a, registry.owners[a.name]) for a in algorithms],
-            "families": [{"family": name, "description": f.description, "plugin": registry.owners[name]}
-                         for name, f in families],
-            "errors": [{"plugin": e.plugin, "cause": e.cause} for e in registry.errors]}, indent=2))
+        print(json.dumps(listing, indent=2))
         return 0
     table = _table("algorithm", "family", "paper", "plugin", title="Algorithms")
     claims = _table("algorithm", "claim", "kind", "claim (form)", "source", title="Claims")
     mutants = _table("algorithm", "mutant", "bug", "breaks", title="Mutants")
-    for a in algorithms:
-        paper = f"{a.paper.authors} ({a.paper.year}): {a.paper.title}"
-        _add(table, a.name, a.family, paper, registry.owners[a.name])
-        for claim in a.claims:
-            _add(claims, a.name, claim.name, claim.kind, describe_claim(claim), claim.source)
-        for m in a.mutants:
-            _add(mutants, a.name, m.name, m.bug, ", ".join(m.breaks))
+    for a in listing["algorithms"]:
+        paper = a["paper"]
+        _add(table, a["algorithm"], a["family"], f"{paper['authors']} ({paper['year']}): {paper['title']}", a["plugin"])
+        for claim in a["claims"]:
+            _add(claims, a["algorithm"], claim["name"], claim["kind"], claim["statement"], claim["source"])
+        for m in a["mutants"]:
+            _add(mutants, a["algorithm"], m["name"], m["bug"], ", ".join(m["breaks"]))
     family_table = _table("family", "description", "plugin", title="Families")
-    for name, family in families:
-        _add(family_table, name, family.description, registry.owners[name])
+    for family in listing["families"]:
+        _add(family_table, family["family"], family["description"], family["plugin"])
     for shown in (table, claims, mutants, family_table):
         _console().print(shown)
     return 0

@@ -19,15 +19,8 @@ import pluggy
 from theory import hookspecs
 from theory.claims import parse_form
 from theory.errors import ClaimError, PluginError
+from theory.sources import BUILTIN_FAMILIES, DISABLE_AUTOLOAD, ENTRY_POINT_GROUP, OWN_DISTRIBUTION
 from theory.spec import Algorithm, Family
-
-ENTRY_POINT_GROUP = "theorycheck"
-DISABLE_AUTOLOAD = "THEORYCHECK_DISABLE_PLUGIN_AUTOLOAD"
-OWN_DISTRIBUTION = "theorycheck"
-BUILTIN_FAMILIES = ("theory.instances.bandits", "theory.instances.online", "theory.instances.inference",
-                    "theory.instances.privacy", "theory.instances.linear_systems", "theory.instances.sea",
-                    "theory.instances.switching", "theory.instances.linear_bandits", "theory.instances.linear_mdp",
-                    "theory.instances.sparse_regression")
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,8 @@ def algorithm_row(a: Algorithm, plugin: str) -> dict[str, Any]:
     """What ``theorycheck list --json`` says of an algorithm: its paper, claims and mutants."""
     paper = {"title": a.paper.title, "authors": a.paper.authors, "year": a.paper.year, "arxiv": a.paper.arxiv}
     claims = [{"name": c.name, "kind": c.kind, "form": c.form, "metric": c.metric, "over": c.experiment.over,
-               "source": c.source, "expected_failure": c.expected_failure} for c in a.claims]
+               "source": c.source, "expected_failure": c.expected_failure, "statement": describe_claim(c)}
+              for c in a.claims]
     mutants = [{"name": m.name, "bug": m.bug, "breaks": list(m.breaks)} for m in a.mutants]
     return {"algorithm": a.name, "plugin": plugin, "family": a.family, "paper": paper, "claims": claims,
             "mutants": mutants}
