@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 _M32 = 0xFFFFFFFF
-_BLOCK_ELEMENTS = 1 << 21  # about 16 MB of float64 per cached block, at most
+_BLOCK_ELEMENTS = 1 << 16  # 512 KB of float64 per cached block, at most: larger blocks measured slower
 _FIRST_SPAN = 1  # steps in a stream's first block; each refill doubles it
 GAMMA_TRIES = 8  # Marsaglia-Tsang proposals per gamma draw (see Gen.gamma)
 
@@ -72,7 +72,7 @@ class Gen:
         start, stop, block = self._blocks.get(cache_key, (0, 0, None))
         if block is None or not start <= t < stop:
             # Blocks start small and double while a stream is read, up to about _BLOCK_ELEMENTS: a short run
-            # does not pay for a 16 MB block per stream, a long one still amortises the per-call overhead.
+            # does not pay for a full block per stream, a long one still amortises the per-call overhead.
             limit = max(1, _BLOCK_ELEMENTS // max(1, self.batch * count))
             span = min(limit, max(_FIRST_SPAN, 2 * (stop - start)))
             start, stop = t, t + span
