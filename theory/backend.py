@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 from importlib import metadata
 
@@ -33,10 +34,15 @@ def resolve_dtype(name: str) -> torch.dtype:
 
 def environment(device: torch.device) -> dict[str, str]:
     """Library versions and the device, recorded with every result."""
+    device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
+    return {**_versions(), "device": device_name}
+
+
+@functools.cache
+def _versions() -> dict[str, str]:
+    """Read once per process: reading package metadata costs milliseconds, most of a small run."""
     versions = {name: _version(name) for name in ("theorycheck", "torch", "numpy", "numba", "scipy", "sympy")}
-    versions["python"] = platform.python_version()
-    versions["device"] = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
-    return versions
+    return {**versions, "python": platform.python_version()}
 
 
 def _version(name: str) -> str:
