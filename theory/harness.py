@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from theory import kernels
 from theory.check import Status, Verdict, check
 from theory.claims import Claim
 from theory.executors import InProcess, Job
@@ -67,7 +68,8 @@ class Harness:
         grid, count = claim.experiment.sized(self.budget.quick, self.budget.seeds)
         seeds = tuple(seed_block(self.budget.base_seed, count))
         family = self.registry.families[claim.experiment.family]
-        code = code_fingerprint(algorithm.init, algorithm.step, algorithm.metrics, family.generate, run, Gen)
+        compiled = (algorithm.kernel, kernels) if algorithm.kernel is not None else ()
+        code = code_fingerprint(algorithm.init, algorithm.step, algorithm.metrics, family.generate, run, Gen, *compiled)
         key = run_key(algorithm.name, algorithm.version, claim.experiment, grid, seeds, self.budget.device,
                       algorithm.dtype, algorithm.hyper, code)
         return key, tuple(grid), seeds
