@@ -16,16 +16,14 @@ reported apart.
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from benchmarks.probe import fresh_process
+from benchmarks.probe import fresh_process, reset_peak, resident
 from benchmarks.table import Row
 
 PARAMS = {"n": 100, "r": 5, "oversampling": 5.0, "cond": 2.0}
@@ -59,22 +57,6 @@ def _algorithm():
     return dataclasses.replace(algorithm, hyper={**algorithm.hyper, "eta": ETA}), registry.families["matrix-sensing"]
 
 
-def _resident(field: str = "VmRSS") -> int:
-    """The process's resident bytes now (VmRSS), or its peak since start or the last ``_reset_peak`` (VmHWM)."""
-    status = Path("/proc/self/status").read_text()
-    return 1024 * int(next(line.split()[1] for line in status.splitlines() if line.startswith(f"{field}:")))
-
-
-def _reset_peak() -> int:
-    """Hand freed heap pages back to the system (glibc keeps them, and they would count as resident), then
-    restart the peak at the current resident size (Linux: writing 5 to clear_refs resets VmHWM and
-    ru_maxrss); returns the peak before the restart."""
-    before = _resident("VmHWM")
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
-    Path("/proc/self/clear_refs").write_text("5")
-    return before
-
-
 def runner_steps(seeds: int, steps: int) -> tuple[list[float], int, tuple[int, int, int]]:
     """One ``theory.run`` of ``steps`` GD steps over ``seeds`` seeds: the seconds between consecutive calls of
     the step (one step and the runner's own per-step work), the bytes of the instance and state it must hold,
@@ -84,13 +66,13 @@ def runner_steps(seeds: int, steps: int) -> tuple[list[float], int, tuple[int, i
     from theory.random import seed_block
 
     algorithm, family = _algorithm()
-    ready = _resident()
+    ready = resident()
     stamps: list[float] = []
     drawn: list[int] = []
 
     def timed(state, instance, t, hyper, gen):
         if t == 1:
-            drawn.append(_reset_peak())
+            drawn.append(reset_peak())
         stamps.append(time.perf_counter())
         return algorithm.step(state, instance, t, hyper, gen)
 
@@ -103,7 +85,7 @@ def runner_steps(seeds: int, steps: int) -> tuple[list[float], int, tuple[int, i
     n, r, size, m = _sizes()
     k = r + int(algorithm.hyper["extra"])
     held = 8 * (m * size + seeds * (m + n * n + n * k))  # operator, y, M*, X
-    return list(np.diff(stamps)), held, (ready, _resident("VmHWM"), drawn[0])
+    return list(np.diff(stamps)), held, (ready, resident("VmHWM"), drawn[0])
 
 
 def loop_steps(seeds: int, steps: int) -> tuple[dict[int, list[float]], tuple[int, int, int]]:
@@ -115,13 +97,13 @@ def loop_steps(seeds: int, steps: int) -> tuple[dict[int, list[float]], tuple[in
 
     torch.set_default_dtype(torch.float64)  # in its own process: the runner sets the same for its run
     algorithm, _ = _algorithm()
-    ready = _resident()
+    ready = resident()
     n, r, _, m = _sizes()
     default = torch.get_num_threads()
     torch.set_num_threads(1)  # as the runner draws it: the generator's small integer ops thrash on 2 threads
     operator = sensing_operator(n, m, int(PARAMS.get("operator_seed", 0)))
     layout = packing(n)
-    drawn = _reset_peak()
+    drawn = reset_peak()
     seconds: dict[int, list[float]] = {}
     for threads in sorted({default, 1}, reverse=True):
         torch.set_num_threads(threads)
@@ -132,7 +114,7 @@ def loop_steps(seeds: int, steps: int) -> tuple[dict[int, list[float]], tuple[in
                 started = time.perf_counter()
                 x = seed_step(x, y, operator, layout, ETA)
                 seconds[threads].append(time.perf_counter() - started)
-    return seconds, (ready, _resident("VmHWM"), drawn)
+    return seconds, (ready, resident("VmHWM"), drawn)
 
 
 def seed_problem(seed: int, params: dict, k: int, operator: torch.Tensor,
@@ -189,15 +171,15 @@ def step_cost(seeds: int) -> tuple[float, float]:
 def measure(quick: bool) -> list[Row]:
     sizes = QUICK if quick else FULL
     mib, name = 2**20, "matrix_sensing"
-    intervals, held, (ready, stepping_peak, peak) = fresh_process(runner_steps, sizes.seeds, sizes.steps)[0]
+    intervals, held, (ready, stepping_peak, peak) = fresh_process(runner_steps, sizes.seeds, sizes.steps)
     per_step = float(np.median(intervals))
     seed_steps, (loop_ready, loop_stepping, loop_peak) = fresh_process(loop_steps, sizes.loop_seeds,
-                                                                       sizes.loop_steps)[0]
+                                                                       sizes.loop_steps)
     medians = {threads: float(np.median(times)) for threads, times in seed_steps.items()}
     loop_threads = min(medians, key=medians.get)
     per_seed_step = medians[loop_threads]
     loop_step = per_seed_step * sizes.seeds
-    (bandwidth, flops), _, _ = fresh_process(machine_figures, sizes.seeds)
+    bandwidth, flops = fresh_process(machine_figures, sizes.seeds)
     moved, work = step_cost(sizes.seeds)
     ratio = loop_step / per_step
     n, r, size, m = _sizes()
