@@ -35,6 +35,9 @@ class Job:
     experiment: Experiment  # for reporting a job that never ran
 
 
+Executor = Callable[[Sequence[Job]], Iterator[tuple[Job, Trace]]]  # jobs in, (job, trace) pairs out as they land
+
+
 def execute(job: Job, registry: Registry | None = None) -> Trace:
     """Run one job; a worker process builds its registry once and reuses it."""
     registry = registry or _worker_registry()
@@ -127,7 +130,7 @@ class DaskCluster:
                     cluster.close()
 
 
-def make_executor(kind: str, registry: Registry, jobs: int = 1, address: str | None = None) -> Callable:
+def make_executor(kind: str, registry: Registry, jobs: int = 1, address: str | None = None) -> Executor:
     """The executor named on the command line: ``local`` (with ``jobs`` > 1, a process pool) or ``dask``."""
     if kind == "dask":
         return DaskCluster(address, workers=max(jobs, 1)).map

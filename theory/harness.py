@@ -6,21 +6,19 @@ plugin version, instance, seeds and device give the same verdict.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from theory import kernels
 from theory.check import Status, Verdict, check
 from theory.claims import Claim
-from theory.executors import InProcess, Job
+from theory.executors import Executor, InProcess, Job
 from theory.random import Gen, seed_block
 from theory.registry import Registry
 from theory.runner import Trace, run
 from theory.spec import Algorithm
 from theory.store import Store, code_fingerprint, run_key
-
-Executor = Callable[[Sequence[Job]], Iterator[tuple[Job, Trace]]]
 
 
 class Progress(Protocol):
