@@ -37,7 +37,7 @@ def mix(x: np.uint64) -> np.uint64:
 
 @jit
 def uniform(seed_key: np.uint64, stream: np.uint64, t: int, count: int, index: int) -> float:
-    """Element ``index`` of ``Gen.uniform(stream, t, count)`` for the seed whose key is ``seed_key``."""
+    """Element ``index`` of ``Gen.uniform(stream, t, count)`` (float64) for the seed whose key is ``seed_key``."""
     counter = np.uint64(t * count + index)
     per_counter = mix((counter & _M32) ^ mix(((counter >> np.uint64(32)) & _M32) ^ stream))
     return (float(mix(seed_key ^ per_counter)) + 0.5) / _TWO32
