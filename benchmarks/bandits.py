@@ -59,19 +59,20 @@ def measure(quick: bool) -> list[Row]:
     if isinstance(anchor, Unavailable):
         reason = anchor.reason
         anchor = per_seed_loop(REPS, horizon)
-        anchor_name = f"per-seed loop (SMPyBandits unavailable: {reason})"
+        label = "per-seed loop"
+        anchor_name = f"{label} (SMPyBandits unavailable: {reason})"
     else:
-        anchor_name = "SMPyBandits"
+        label = anchor_name = "SMPyBandits"
     size = f"{REPS} reps x T={horizon}"
     rows = []
     for name in ALGORITHMS:
-        regrets = ", ".join(f"{label} {m.regret[name]:.1f}±{m.regret_se[name]:.1f}"
-                            for label, m in (("ours", ours), ("floor", floor), (anchor_name.split(" (")[0], anchor)))
+        regrets = ", ".join(f"{who} {m.regret[name]:.1f}±{m.regret_se[name]:.1f}"
+                            for who, m in (("ours", ours), ("floor", floor), (label, anchor)))
         rows.append(Row(benchmark="bandits", measure=f"{name}: theorycheck ns per (pull x seed)",
                         value=ours.ns_per_pull(name), unit="ns",
-                        note=f"floor {floor.ns_per_pull(name):.0f} ns, {anchor_name.split(' (')[0]} "
+                        note=f"floor {floor.ns_per_pull(name):.0f} ns, {label} "
                              f"{anchor.ns_per_pull(name):.0f} ns; regret {regrets}"))
-    total = {label: sum(m.seconds.values()) for label, m in (("ours", ours), ("floor", floor), ("anchor", anchor))}
+    total = {who: sum(m.seconds.values()) for who, m in (("ours", ours), ("floor", floor), ("anchor", anchor))}
     speedup = total["anchor"] / total["ours"]
     rows.append(Row(benchmark="bandits", measure=f"throughput vs {anchor_name}, all three ({size})", value=speedup,
                     unit="x", target=f">= {TARGET_VS_SMPYBANDITS:g}x", met=speedup >= TARGET_VS_SMPYBANDITS,
