@@ -139,7 +139,10 @@ def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
         for text in claim.experiment.params.values():
             if isinstance(text, str):
                 parse_form(text, claim.experiment.symbols())
-    for mutant in algorithm.mutants:
+    names = [m.name for m in (*algorithm.mutants, *algorithm.nulls)]
+    if len(set(names)) < len(names):
+        raise ClaimError("two mutants or null learners share a name")
+    for mutant in (*algorithm.mutants, *algorithm.nulls):
         unknown = set(mutant.breaks) - claims
         if unknown or not mutant.breaks:
             raise ClaimError(f"mutant {mutant.name!r} must break at least one of its claims, "

@@ -48,13 +48,32 @@ class Instance:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Param:
+    """One instance parameter a family accepts: what it means, and the range inside the family's assumptions.
+
+    ``low`` and ``high`` are inclusive bounds (None: unbounded); ``integer`` asks for a whole number. Experiments
+    are validated against these when a plugin loads, and a counterexample search stays inside them.
+    """
+
+    meaning: str
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class Family:
-    """An instance family: ``generate(params, gen)`` returns an Instance batched like ``gen``."""
+    """An instance family: ``generate(params, gen)`` returns an Instance batched like ``gen``.
+
+    ``parameters`` declares every parameter the family reads (name -> Param); ``defaults`` fills those an
+    experiment leaves out.
+    """
 
     name: str
     description: str
     generate: Callable[[Mapping[str, float], Gen], Instance]
     defaults: Mapping[str, float] = field(default_factory=dict)
+    parameters: Mapping[str, Param] = field(default_factory=dict)
 
     def instance(self, params: Mapping[str, float], gen: Gen) -> Instance:
         return self.generate({**self.defaults, **params}, gen)
@@ -84,6 +103,9 @@ class Algorithm:
     the run). An ``anytime`` algorithm must not read ``horizon``: it is run once to the largest grid value
     and measured at every grid point; otherwise it is run once per grid point.
 
+    ``nulls`` are learners that learn nothing (uniform random, frozen, greedy, no projection), declared like
+    mutants: each must FAIL the claims it ``breaks``; a claim that a null learner PASSes is vacuous.
+
     ``kernel`` is an optional compiled CPU path, chosen by measurement where torch's per-operation overhead
     dominates a step: ``kernel(state, instance, first, last, hyper, gen)`` does what calling ``step`` for
     ``t = first..last`` does, with the same random numbers (``theory.kernels``). The runner uses it on the
@@ -101,6 +123,7 @@ class Algorithm:
     claims: tuple[Claim, ...]
     hyper: Mapping[str, Any] = field(default_factory=dict)
     mutants: tuple[Mutant, ...] = ()
+    nulls: tuple[Mutant, ...] = ()
     anytime: bool = True
     version: str = "1"
     dtype: str = "float64"
