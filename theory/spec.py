@@ -138,11 +138,11 @@ class Algorithm:
         raise ClaimError(f"algorithm {self.name!r} has no claim {name!r}")
 
     def mutant(self, name: str) -> Algorithm:
-        """The algorithm with one of its mutants applied."""
-        for m in self.mutants:
+        """The algorithm with one of its mutants (or null learners) applied."""
+        for m in (*self.mutants, *self.nulls):
             if m.name == name:
                 return dataclasses.replace(
                     self, name=f"{self.name}[{m.name}]", hyper={**self.hyper, **m.hyper},
-                    init=m.init or self.init, step=m.step or self.step, mutants=(), mutant_of=self.name,
+                    init=m.init or self.init, step=m.step or self.step, mutants=(), nulls=(), mutant_of=self.name,
                     kernel=m.kernel if m.step or m.kernel else self.kernel)
         raise ClaimError(f"algorithm {self.name!r} has no mutant {name!r}")
