@@ -35,12 +35,13 @@ def resolve_dtype(name: str) -> torch.dtype:
 def environment(device: torch.device) -> dict[str, str]:
     """Library versions and the device, recorded with every result."""
     device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
-    return {**_versions(), "device": device_name}
+    return {**library_versions(), "device": device_name}
 
 
 @functools.cache
-def _versions() -> dict[str, str]:
-    """Read once per process: reading package metadata costs milliseconds, most of a small run."""
+def library_versions() -> dict[str, str]:
+    """The versions of theorycheck and of the libraries that compute its numbers. Read once per process:
+    reading package metadata costs milliseconds, most of a small run."""
     versions = {name: _version(name) for name in ("theorycheck", "torch", "numpy", "numba", "scipy", "sympy")}
     return {**versions, "python": platform.python_version()}
 

@@ -10,15 +10,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from theory import kernels
 from theory.check import Status, Verdict, check
 from theory.claims import Claim
 from theory.executors import Executor, InProcess, Job
-from theory.random import Gen, seed_block
+from theory.fingerprint import code_fingerprint
+from theory.random import seed_block
 from theory.registry import Registry
 from theory.runner import Trace, run
 from theory.spec import Algorithm
-from theory.store import Store, code_fingerprint, run_key
+from theory.store import Store, run_key
 
 
 class Progress(Protocol):
@@ -66,8 +66,8 @@ class Harness:
         grid, count = claim.experiment.sized(self.budget.quick, self.budget.seeds)
         seeds = tuple(seed_block(self.budget.base_seed, count))
         family = self.registry.families[claim.experiment.family]
-        compiled = (algorithm.kernel, kernels) if algorithm.kernel is not None else ()
-        code = code_fingerprint(algorithm.init, algorithm.step, algorithm.metrics, family.generate, run, Gen, *compiled)
+        code = code_fingerprint(algorithm.init, algorithm.step, algorithm.metrics, algorithm.kernel, family.generate,
+                                run)
         key = run_key(algorithm.name, algorithm.version, claim.experiment, grid, seeds, self.budget.device,
                       algorithm.dtype, algorithm.hyper, code)
         return key, tuple(grid), seeds

@@ -14,9 +14,7 @@ one store without losing rows.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
-import inspect
 import json
 import sqlite3
 import time
@@ -56,26 +54,6 @@ def run_key(algorithm: str, version: str, experiment: Experiment, grid: Sequence
                "grid": list(grid), "seeds": list(seeds), "device": device, "dtype": dtype,
                "hyper": dict(hyper or {}), "code": code}
     return _digest(json.dumps(payload, sort_keys=True, default=repr))
-
-
-def code_fingerprint(*functions: object) -> str:
-    """A hash of the source files that define ``functions`` (a plugin's init, step and metrics, its family's
-    generator). Editing a plugin without bumping its version still gives new keys, so a store never hands
-    back numbers that the current code would not produce."""
-    files = sorted({path for f in functions if (path := _source_file(f))})
-    return _digest(b"".join(_file_digest(path).encode() for path in files))
-
-
-def _source_file(function: object) -> str | None:
-    try:
-        return inspect.getsourcefile(function)  # type: ignore[arg-type]
-    except TypeError:
-        return None
-
-
-@functools.cache
-def _file_digest(path: str) -> str:
-    return _digest(Path(path).read_bytes())
 
 
 class Store:
