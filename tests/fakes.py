@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from theory import Algorithm, Claim, Experiment, Family, Instance, Mutant, Paper, hookimpl
-from theory.runner import Trace
+from theory.model import Trace
 
 PAPER = Paper(title="A paper that does not exist", authors="Nobody", year=2000)
 BANDIT = dict(family="bernoulli-bandit", over="T")

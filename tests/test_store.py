@@ -10,7 +10,7 @@ import pytest
 
 from theory.check import Row, Status, Verdict
 from theory.claims import Experiment
-from theory.runner import Trace
+from theory.model import Trace
 from theory.store import SCHEMA_VERSION, Store, StoreError, run_key
 
 EXPERIMENT = Experiment(family="bernoulli-bandit", over="T", grid=(8.0, 16.0, 32.0),

@@ -18,15 +18,16 @@ if TYPE_CHECKING:
     from theory.check import Status, Verdict, check
     from theory.claims import Claim, Experiment
     from theory.hookspecs import hookimpl
+    from theory.model import Trace
     from theory.random import Gen
     from theory.registry import Registry, build_registry
-    from theory.runner import Trace, run
+    from theory.runner import run
     from theory.spec import Algorithm, Family, Instance, Mutant, Paper, Param
 
 _HOMES = {
     "Status": "check", "Verdict": "check", "Claim": "claims", "Experiment": "claims",
     "hookimpl": "hookspecs", "Gen": "random", "Registry": "registry", "build_registry": "registry",
-    "Trace": "runner", "run": "runner", "Algorithm": "spec", "Family": "spec", "Instance": "spec",
+    "Trace": "model", "run": "runner", "Algorithm": "spec", "Family": "spec", "Instance": "spec",
     "Mutant": "spec", "Paper": "spec", "Param": "spec",
 }
 

@@ -26,7 +26,7 @@ import sympy
 from theory import privacy, stats
 from theory.claims import Claim, parse_form
 from theory.errors import ClaimError
-from theory.runner import Trace
+from theory.model import Trace
 
 
 class Status(str, enum.Enum):

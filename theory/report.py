@@ -25,8 +25,8 @@ from theory import stats
 from theory.check import Status, Verdict
 from theory.claims import Claim
 from theory.errors import TheoryError
+from theory.model import Trace
 from theory.registry import Registry
-from theory.runner import Trace
 from theory.spec import Algorithm
 
 STATUSES = tuple(status.value for status in Status)

@@ -14,34 +14,15 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from theory.backend import environment, resolve_device, resolve_dtype
 from theory.claims import Experiment
+from theory.model import Trace
 from theory.random import Gen
 from theory.spec import Algorithm, Family
-
-
-@dataclass(frozen=True, kw_only=True)
-class Trace:
-    """Metrics of one run: ``metrics[name]`` has shape ``(seeds, grid)``; ``status`` is ok, error or timeout."""
-
-    algorithm: str
-    version: str
-    experiment: Experiment
-    grid: tuple[float, ...]
-    seeds: tuple[int, ...]
-    metrics: Mapping[str, np.ndarray]
-    status: str = "ok"
-    message: str = ""
-    device: str = "cpu"
-    dtype: str = "float64"
-    elapsed_s: float = 0.0
-    environment: Mapping[str, str] = field(default_factory=dict)
-
 
 RUN_THREADS = 1  # intra-op threads while a run steps (see run)
 KERNEL_WORK = 1 << 20  # (step x seed) pairs per compiled-kernel call, between two checks of the time limit

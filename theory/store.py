@@ -26,7 +26,7 @@ import numpy as np
 from theory.check import Row, Status, Verdict
 from theory.claims import Experiment
 from theory.errors import TheoryError
-from theory.runner import Trace
+from theory.model import Trace
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
