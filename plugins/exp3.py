@@ -34,9 +34,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Kernel, Mutant, Paper, hookimpl
 from theory.kernels import jit, uniform
-from theory.random import stream_key
 
 if TYPE_CHECKING:
     from theory.instances.bandits import BanditInstance
@@ -78,17 +77,9 @@ def step_unweighted(state: State, instance: BanditInstance, t: int, hyper: Hyper
     return _play(state, instance, t, hyper, gen, weighted=False)
 
 
-def kernel(state: State, instance: BanditInstance, first: int, last: int, hyper: Hyper, gen: Gen) -> State:
-    """Steps ``first..last`` of ``step`` compiled, on the CPU (float64 state)."""
-    out = {name: value.clone() for name, value in state.items()}
-    _steps(out["estimates"].numpy(), out["regret"].numpy(), instance.bernoulli_means(), gen.seed_keys(),
-           np.uint64(stream_key("arm")), np.uint64(stream_key("reward")), first, last,
-           _learning_rate(hyper, instance.arms))
-    return out
-
-
 @jit
-def _steps(estimates, regret, means, seed_keys, arm_key, reward_key, first, last, eta):
+def _steps(estimates, regret, seed_keys, arm_key, reward_key, means, eta, first, last):
+    """Steps ``first..last`` of ``step``, compiled (the arrays are updated in place)."""
     batch, arms = estimates.shape
     probs, cdf = np.empty(arms), np.empty(arms)
     for s in range(batch):
@@ -109,6 +100,10 @@ def _steps(estimates, regret, means, seed_keys, arm_key, reward_key, first, last
             regret[s] += best_mean - means[s, arm]
 
 
+KERNEL = Kernel(steps=_steps, state=("estimates", "regret"), streams=("arm", "reward"),
+                inputs=lambda instance, hyper: (instance.bernoulli_means(), _learning_rate(hyper, instance.arms)))
+
+
 def metrics(state: State, instance: BanditInstance) -> dict[str, torch.Tensor]:
     return {"regret": state["regret"]}
 
@@ -119,7 +114,7 @@ EXPERIMENT = Experiment(family="bernoulli-bandit", over="T", params={"K": 8, "be
                         grid=GRID, quick_grid=QUICK_GRID, seeds=500, quick_seeds=500)
 
 EXP3 = Algorithm(
-    name="exp3", paper=PAPER, family="bernoulli-bandit", init=init, step=step, kernel=kernel, metrics=metrics,
+    name="exp3", paper=PAPER, family="bernoulli-bandit", init=init, step=step, kernel=KERNEL, metrics=metrics,
     metric_names=("regret",), hyper={"eta": None}, anytime=False,  # eta None: the rate of Theorem 3.1
     claims=(
         Claim(name="bound", metric="regret", kind="upper", form="sqrt(2*T*K*log(K))", free=(),

@@ -38,9 +38,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Kernel, Mutant, Paper, hookimpl
 from theory.kernels import beta, beta_keys, jit, uniform
-from theory.random import stream_key
 
 if TYPE_CHECKING:
     from theory.instances.bandits import BanditInstance
@@ -83,16 +82,9 @@ def step_mean(state: State, instance: BanditInstance, t: int, hyper: Hyper, gen:
     return _play(state, instance, t, gen, state["a"] / (state["a"] + state["b"]))
 
 
-def kernel(state: State, instance: BanditInstance, first: int, last: int, hyper: Hyper, gen: Gen) -> State:
-    """Steps ``first..last`` of ``step`` compiled, on the CPU (float64 state)."""
-    out = {name: value.clone() for name, value in state.items()}
-    _steps(out["a"].numpy(), out["b"].numpy(), out["regret"].numpy(), instance.bernoulli_means(), gen.seed_keys(),
-           beta_keys("posterior"), np.uint64(stream_key("reward")), first, last)
-    return out
-
-
 @jit
-def _steps(a, b, regret, means, seed_keys, posterior_keys, reward_key, first, last):
+def _steps(a, b, regret, seed_keys, reward_key, means, posterior_keys, first, last):
+    """Steps ``first..last`` of ``step``, compiled (the arrays are updated in place)."""
     batch, arms = a.shape
     sample = np.empty(arms)
     for s in range(batch):
@@ -107,6 +99,10 @@ def _steps(a, b, regret, means, seed_keys, posterior_keys, reward_key, first, la
             regret[s] += best_mean - means[s, arm]
 
 
+KERNEL = Kernel(steps=_steps, state=("a", "b", "regret"), streams=("reward",),
+                inputs=lambda instance, hyper: (instance.bernoulli_means(), beta_keys("posterior")))
+
+
 def metrics(state: State, instance: BanditInstance) -> dict[str, torch.Tensor]:
     return {"regret": state["regret"]}
 
@@ -117,7 +113,7 @@ EXPERIMENT = Experiment(family="bernoulli-bandit", over="T", params={"K": 4, "be
                         quick_grid=QUICK_GRID, seeds=400, quick_seeds=300)
 
 THOMPSON = Algorithm(
-    name="thompson", paper=PAPER, family="bernoulli-bandit", init=init, step=step, kernel=kernel, metrics=metrics,
+    name="thompson", paper=PAPER, family="bernoulli-bandit", init=init, step=step, kernel=KERNEL, metrics=metrics,
     metric_names=("regret",),
     claims=(
         Claim(name="logarithmic", metric="regret", kind="upper", form="C*log(T)", source="AISTATS 2013, Theorem 1",

@@ -28,9 +28,8 @@ import math
 import numpy as np
 import torch
 
-from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Kernel, Mutant, Paper, hookimpl
 from theory.kernels import jit, uniform
-from theory.random import stream_key
 
 PAPER = Paper(title="Finite-time Analysis of the Multiarmed Bandit Problem",
               authors="Auer, Cesa-Bianchi, Fischer", year=2002)
@@ -70,16 +69,9 @@ def step_greedy(state, instance, t, hyper, gen):
     return _play(state, instance, t, gen, state["sums"] / pulls)
 
 
-def kernel(state, instance, first, last, hyper, gen):
-    """Steps ``first..last`` of ``step`` compiled, on the CPU (float64 state)."""
-    out = {name: value.clone() for name, value in state.items()}
-    _steps(out["pulls"].numpy(), out["sums"].numpy(), out["regret"].numpy(), instance.bernoulli_means(),
-           gen.seed_keys(), np.uint64(stream_key("reward")), first, last, float(hyper["exploration"]))
-    return out
-
-
 @jit
-def _steps(pulls, sums, regret, means, seed_keys, reward_key, first, last, exploration):
+def _steps(pulls, sums, regret, seed_keys, reward_key, means, exploration, first, last):
+    """Steps ``first..last`` of ``step``, compiled (the arrays are updated in place)."""
     batch, arms = pulls.shape
     best_mean = np.empty(batch)
     for b in range(batch):
@@ -98,6 +90,10 @@ def _steps(pulls, sums, regret, means, seed_keys, reward_key, first, last, explo
             pulls[b, arm] += 1.0
             sums[b, arm] += 1.0 if uniform(seed_keys[b], reward_key, t, 1, 0) < mean else 0.0
             regret[b] += best_mean[b] - mean
+
+
+KERNEL = Kernel(steps=_steps, state=("pulls", "sums", "regret"), streams=("reward",),
+                inputs=lambda instance, hyper: (instance.bernoulli_means(), float(hyper["exploration"])))
 
 
 def metrics(state, instance):
@@ -120,7 +116,7 @@ def _experiment(seeds: int = 200, **params) -> Experiment:
 
 
 UCB1 = Algorithm(
-    name="ucb1", paper=PAPER, family="bernoulli-bandit", init=init, step=step, kernel=kernel, metrics=metrics,
+    name="ucb1", paper=PAPER, family="bernoulli-bandit", init=init, step=step, kernel=KERNEL, metrics=metrics,
     metric_names=("regret",), hyper={"exploration": 2.0},
     claims=(
         Claim(name="gap-dependent", metric="regret", kind="upper", form=_gap_bound(), free=(), source="Theorem 1",

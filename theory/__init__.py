@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from theory.check import Status, Verdict, check
     from theory.claims import Claim, Experiment
     from theory.hookspecs import hookimpl
+    from theory.kernels import Kernel
     from theory.model import Trace
     from theory.random import Gen
     from theory.registry import Registry, build_registry
@@ -26,14 +27,15 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "Status": "check", "Verdict": "check", "Claim": "claims", "Experiment": "claims",
-    "hookimpl": "hookspecs", "Gen": "random", "Registry": "registry", "build_registry": "registry",
+    "hookimpl": "hookspecs", "Kernel": "kernels", "Gen": "random", "Registry": "registry",
+    "build_registry": "registry",
     "Trace": "model", "run": "runner", "Algorithm": "spec", "Family": "spec", "Instance": "spec",
     "Mutant": "spec", "Paper": "spec", "Param": "spec",
 }
 
 __all__ = [
-    "Algorithm", "Claim", "Experiment", "Family", "Gen", "Instance", "Mutant", "Paper", "Param", "Registry", "Status",
-    "Trace", "Verdict", "build_registry", "check", "hookimpl", "run",
+    "Algorithm", "Claim", "Experiment", "Family", "Gen", "Instance", "Kernel", "Mutant", "Paper", "Param",
+    "Registry", "Status", "Trace", "Verdict", "build_registry", "check", "hookimpl", "run",
 ]
 
 

@@ -66,8 +66,8 @@ class Harness:
         grid, count = claim.experiment.sized(self.budget.quick, self.budget.seeds)
         seeds = tuple(seed_block(self.budget.base_seed, count))
         family = self.registry.families[claim.experiment.family]
-        code = code_fingerprint(algorithm.init, algorithm.step, algorithm.metrics, algorithm.kernel, family.generate,
-                                run)
+        compiled = getattr(algorithm.kernel, "steps", algorithm.kernel)  # a Kernel's code is its steps function
+        code = code_fingerprint(algorithm.init, algorithm.step, algorithm.metrics, compiled, family.generate, run)
         key = run_key(algorithm.name, algorithm.version, claim.experiment, grid, seeds, self.budget.device,
                       algorithm.dtype, algorithm.hyper, code)
         return key, tuple(grid), seeds

@@ -8,16 +8,22 @@ index), element by element, so a kernel and its step agree bit for bit wherever 
 (transcendental functions may differ in the last place between numba's libm and torch's vector code).
 
 Stream keys and seed keys are computed in Python (``stream_key``, ``Gen.seed_keys``) and passed in as integers.
+A plugin declares its kernel as a ``Kernel``: the compiled function over numpy arrays, and which state entries,
+streams and inputs it takes; the adapter does the rest (copying the state, the keys, the checks).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
+import torch
 
-from theory.random import GAMMA_TRIES, stream_key
+from theory.random import GAMMA_TRIES, Gen, stream_key
 
 _M32 = np.uint64(0xFFFFFFFF)
 _TWO32 = 4294967296.0
@@ -90,3 +96,36 @@ def gamma_keys(stream: str) -> np.ndarray:
 def beta_keys(stream: str) -> np.ndarray:
     """The keys of the streams ``Gen.beta(stream, ...)`` reads: one row per gamma."""
     return np.stack([gamma_keys(f"{stream}#a"), gamma_keys(f"{stream}#b")])
+
+
+def _no_inputs(instance: Any, hyper: Mapping[str, Any]) -> tuple:
+    return ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Kernel:
+    """An algorithm's compiled CPU path, declared as data (``Algorithm(kernel=Kernel(...))``).
+
+    ``steps`` is a jitted function over numpy arrays only, called as
+    ``steps(*state arrays, seed_keys, *stream keys, *inputs(instance, hyper), first, last)``: it advances steps
+    ``first..last`` in place on copies of the ``state`` entries (float64, one row per seed), drawing its random
+    numbers with ``uniform``/``normal``/``beta`` from ``seed_keys`` (one per seed) and the keys of ``streams``.
+    Calling the Kernel does what calling the algorithm's ``step`` for each ``t`` does, with the same numbers.
+    """
+
+    steps: Callable[..., None]
+    state: tuple[str, ...]
+    streams: tuple[str, ...] = ()
+    inputs: Callable[[Any, Mapping[str, Any]], tuple] = _no_inputs
+
+    def __call__(self, state: Mapping[str, torch.Tensor], instance: Any, first: int, last: int,
+                 hyper: Mapping[str, Any], gen: Gen) -> dict[str, torch.Tensor]:
+        out = {name: value.clone() for name, value in state.items()}
+        for name in self.state:
+            if out[name].dtype != torch.float64 or out[name].device.type != "cpu":
+                raise TypeError(f"a compiled kernel works on float64 CPU state; {name!r} is {out[name].dtype} "
+                                f"on {out[name].device}")
+        keys = (np.uint64(stream_key(name)) for name in self.streams)
+        self.steps(*(out[name].numpy() for name in self.state), gen.seed_keys(), *keys,
+                   *self.inputs(instance, hyper), first, last)
+        return out
