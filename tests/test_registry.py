@@ -211,6 +211,21 @@ def test_mutant_must_break_a_known_claim(no_entry_points, breaks, says):
     assert error.cause == f"algorithm 'mutated': mutant 'lazy' must break at least one of its claims, {says}"
 
 
+def test_a_mutant_hyper_key_the_algorithm_lacks_is_refused(no_entry_points):
+    algorithm = valid_algorithm("typo")
+    claim = algorithm.claims[0].name
+    mutant = Mutant(name="fast", bug="b", breaks=(claim,), hyper={"learning_rte": 2.0})
+    error = only_error(build(("typo", AlgorithmsPlugin(dataclasses.replace(algorithm, mutants=(mutant,))))), "typo")
+    assert "mutant 'fast' overrides hyper-parameter(s) ['learning_rte']" in error.cause
+
+
+def test_a_null_learner_shares_the_mutants_rules(no_entry_points):
+    algorithm = valid_algorithm("nulled")
+    null = Mutant(name="frozen", bug="never updates", breaks=("nope",))
+    error = only_error(build(("nulled", AlgorithmsPlugin(dataclasses.replace(algorithm, nulls=(null,))))), "nulled")
+    assert error.cause == "algorithm 'nulled': mutant 'frozen' must break at least one of its claims, not ['nope']"
+
+
 def test_two_claims_with_one_name(no_entry_points):
     algorithm = valid_algorithm("twice")
     algorithm = dataclasses.replace(algorithm, claims=algorithm.claims * 2)

@@ -147,3 +147,7 @@ def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
         if unknown or not mutant.breaks:
             raise ClaimError(f"mutant {mutant.name!r} must break at least one of its claims, "
                              f"not {sorted(unknown) or 'none'}")
+        stray = set(mutant.hyper) - set(algorithm.hyper)
+        if stray:
+            raise ClaimError(f"mutant {mutant.name!r} overrides hyper-parameter(s) {sorted(stray)} that the "
+                             f"algorithm does not have (it has {sorted(algorithm.hyper) or 'none'})")
