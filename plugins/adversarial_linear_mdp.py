@@ -136,7 +136,7 @@ UNVERIFIED = ("the paper's estimator magnitude control, dilated bonus and learni
 
 ALGORITHM = Algorithm(
     name="adversarial-linear-mdp", paper=PAPER, family="layered-mdp", init=init, step=step, metrics=metrics,
-    metric_names=("regret",), hyper={"eta": None, "gamma": None}, anytime=False,
+    metric_names=("regret",), hyper={"eta": None, "gamma": None}, schedule="per_horizon",
     claims=(
         Claim(name="sqrt-rate", metric="regret", kind="upper", form="C*sqrt(K)", source="Theorem 1 (C9.1)",
               experiment=EXPERIMENT, expected_failure=UNVERIFIED),

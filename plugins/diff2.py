@@ -214,7 +214,7 @@ RATE_MUTANTS = (
 )
 
 SHARED = dict(paper=PAPER, family="robust-regression", init=init, step=step, metrics=metrics, metric_names=NAMES,
-              anytime=False)  # one init/step for both: ``hyper["diff2"]`` picks the estimator of the gradient
+              schedule="per_horizon")  # one init/step for both: ``hyper["diff2"]`` picks the estimator of the gradient
 
 DIFF2 = Algorithm(
     name="diff2-gd", hyper={**HYPER, "diff2": True}, **SHARED,

@@ -159,7 +159,7 @@ AUDIT = Experiment(family="privacy-pair", over="eps", steps=1, params={"n": 30, 
 
 DP_BAI = Algorithm(
     name="dp-bai", paper=PAPER, family="bernoulli-bandit", init=init, step=step, metrics=metrics,
-    metric_names=("error", "release", "release_neighbour"), anytime=False,
+    metric_names=("error", "release", "release_neighbour"), schedule="once",
     claims=(
         Claim(name="error-in-T", metric="error", kind="upper", form="C*exp(-T/(16*M*(H_BAI + G/eps)))",
               source=UPPER, experiment=OVER_T),

@@ -115,7 +115,7 @@ EXPERIMENT = Experiment(family="bernoulli-bandit", over="T", params={"K": 8, "be
 
 EXP3 = Algorithm(
     name="exp3", paper=PAPER, family="bernoulli-bandit", init=init, step=step, kernel=KERNEL, metrics=metrics,
-    metric_names=("regret",), hyper={"eta": None}, anytime=False,  # eta None: the rate of Theorem 3.1
+    metric_names=("regret",), hyper={"eta": None}, schedule="per_horizon",  # eta None: the rate of Theorem 3.1
     claims=(
         Claim(name="bound", metric="regret", kind="upper", form="sqrt(2*T*K*log(K))", free=(),
               source="Theorem 3.1", experiment=EXPERIMENT),

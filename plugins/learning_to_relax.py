@@ -168,7 +168,7 @@ BURN_IN = ("pre-asymptotic, not refuted: with the theorem's K (102 iterations he
 LEARNING_TO_RELAX = Algorithm(
     name="learning-to-relax", paper=PAPER, family="sor-sequence", init=init, step=step, metrics=metrics,
     metric_names=("regret", "regret_bound_ratio", "theorem_bound_ratio", "surrogate_ratio", "cost_ratio"),
-    hyper={"tau": 0.2, "omega_max": None, "splitting": "D/omega+L"}, anytime=False,
+    hyper={"tau": 0.2, "omega_max": None, "splitting": "D/omega+L"}, schedule="per_horizon",
     claims=(
         Claim(name="regret-bound", metric="regret_bound_ratio", kind="upper", form="1", free=(),
               source="Theorem 2.1 (first term: Tsallis-INF regret to the best grid point)", experiment=REGRET),

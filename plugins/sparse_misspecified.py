@@ -107,7 +107,7 @@ def _experiment() -> Experiment:
 SOURCE = "main theorem (abstract; catalogue C4.1)"
 SPARSE = Algorithm(
     name="sparse-misspecified", paper=PAPER, family="sparse-linear-bandit", init=init, step=step, metrics=metrics,
-    metric_names=("suboptimality", "queries"), anytime=False,
+    metric_names=("suboptimality", "queries"), schedule="once",
     hyper={"step_factor": 1.0, "fixed_step": 0.0, "supports": "all"},
     claims=(
         Claim(name="near-optimal", metric="suboptimality", kind="upper", form="4*eps", free=(), source=SOURCE,

@@ -233,7 +233,7 @@ COUNT = Experiment(family="switching-bernoulli", over="B", steps=T_BUDGET, param
 
 SWITCHING = Algorithm(
     name="switching-costs", paper=PAPER, family="switching-mrw", init=init, step=step, metrics=metrics,
-    metric_names=("regret", "loss_regret", "switches", "observations"), anytime=False,
+    metric_names=("regret", "loss_regret", "switches", "observations"), schedule="per_horizon",
     hyper={"observe": None, "tau": None, "budget": None},  # None: the mode, block length and budget prescribed
     claims=(
         Claim(name="bandit-theta", metric="regret", kind="theta", form="C*(K*log(K))**(1/3)*T**(2/3)",

@@ -77,7 +77,7 @@ def pulling_algorithm() -> Algorithm:
 def _probe_init(instance, hyper, gen):
     means = instance.means
     return {"steps": torch.zeros(instance.batch),
-            "horizon": torch.full((instance.batch,), float(hyper["horizon"])),
+            "horizon": torch.full((instance.batch,), float(hyper.get("horizon", 0))),  # 0: not told
             "gap": means.amax(dim=1) - means.amin(dim=1)}
 
 
@@ -90,7 +90,7 @@ def _probe_metrics(state, instance):
 
 
 def probe_algorithm(**overrides) -> Algorithm:
-    """Measures how it was run: steps taken, the horizon it was given, and the instance's gap."""
+    """Measures how it was run: steps taken, the horizon it was given (0 if none), and the instance's gap."""
     return make_algorithm("probe", init=_probe_init, step=_probe_step, metrics=_probe_metrics,
                           metric_names=("steps", "horizon", "gap"), **overrides)
 

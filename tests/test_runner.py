@@ -79,23 +79,39 @@ def test_a_seed_gets_the_same_numbers_in_any_batch_and_order(algorithm, grid):
 # --- anytime or per grid point ------------------------------------------------------------------------------
 
 
-def test_anytime_algorithm_runs_once_to_the_largest_horizon():
+def test_anytime_algorithm_runs_once_to_the_largest_horizon_and_is_never_told_it():
     trace = run_fake(probe_algorithm())
     assert trace.status == "ok", trace.message
     assert np.array_equal(trace.metrics["steps"], np.tile(GRID, (4, 1)))  # measured at each checkpoint
-    assert np.all(trace.metrics["horizon"] == 64)  # one run, whose horizon is the largest grid value
+    assert np.all(trace.metrics["horizon"] == 0)
+
+
+def test_an_anytime_algorithm_that_reads_the_horizon_is_an_error_naming_the_schedule():
+    def init(instance, hyper, gen):
+        return {"steps": torch.zeros(instance.batch) + hyper["horizon"]}
+
+    trace = run_fake(make_algorithm("reader", init=init, step=lambda s, *_: s, metrics=lambda s, i: s,
+                                    metric_names=("steps",)))
+    assert trace.status == "error"
+    assert "schedule='per_horizon'" in trace.message
 
 
 def test_horizon_dependent_algorithm_runs_once_per_grid_point():
-    trace = run_fake(probe_algorithm(anytime=False))
+    trace = run_fake(probe_algorithm(schedule="per_horizon"))
     assert np.array_equal(trace.metrics["steps"], np.tile(GRID, (4, 1)))
     assert np.array_equal(trace.metrics["horizon"], np.tile(GRID, (4, 1)))
+
+
+def test_a_one_shot_algorithm_takes_one_step_at_every_grid_point():
+    trace = run_fake(probe_algorithm(schedule="once"))
+    assert np.all(trace.metrics["steps"] == 1) and np.all(trace.metrics["horizon"] == 0)
 
 
 def test_parameters_that_depend_on_the_scaling_variable_force_per_point_runs():
     experiment = bandit_experiment(GRID, K=3, best=0.9, gap="1/sqrt(T)")
     trace = run_fake(probe_algorithm(), experiment)
-    assert np.array_equal(trace.metrics["horizon"], np.tile(GRID, (4, 1)))
+    assert np.array_equal(trace.metrics["steps"], np.tile(GRID, (4, 1)))
+    assert np.all(trace.metrics["horizon"] == 0)  # per point, and still not told the horizon
     # a fresh instance at every grid point, with that point's gap
     np.testing.assert_allclose(trace.metrics["gap"], np.tile(1 / np.sqrt(GRID), (4, 1)), rtol=1e-12)
 
@@ -103,7 +119,7 @@ def test_parameters_that_depend_on_the_scaling_variable_force_per_point_runs():
 def test_fixed_steps_run_every_grid_point_for_that_many_steps():
     experiment = Experiment(family="bernoulli-bandit", over="gap", grid=(0.1, 0.2, 0.4),
                             params={"K": 3, "best": 0.9}, steps=10)
-    trace = run(probe_algorithm(), BERNOULLI, experiment, experiment.grid, [0, 1])
+    trace = run(probe_algorithm(schedule="per_horizon"), BERNOULLI, experiment, experiment.grid, [0, 1])
     assert trace.status == "ok", trace.message
     assert np.all(trace.metrics["steps"] == 10) and np.all(trace.metrics["horizon"] == 10)
     np.testing.assert_allclose(trace.metrics["gap"], np.tile([0.1, 0.2, 0.4], (2, 1)), rtol=1e-6)

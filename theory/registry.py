@@ -20,7 +20,7 @@ from theory import hookspecs
 from theory.claims import parse_form
 from theory.errors import ClaimError, PluginError
 from theory.sources import BUILTIN_FAMILIES, DISABLE_AUTOLOAD, ENTRY_POINT_GROUP, OWN_DISTRIBUTION
-from theory.spec import Algorithm, Family
+from theory.spec import SCHEDULES, Algorithm, Family
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,8 @@ def _chained(error: PluginError, cause: BaseException) -> PluginError:
 def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
     if algorithm.family not in families:
         raise ClaimError(f"unknown family {algorithm.family!r}")
+    if algorithm.schedule not in SCHEDULES:
+        raise ClaimError(f"schedule {algorithm.schedule!r} is not one of {', '.join(SCHEDULES)}")
     claims = {claim.name for claim in algorithm.claims}
     if len(claims) < len(algorithm.claims):
         raise ClaimError("two claims share a name")

@@ -56,7 +56,7 @@ def run(algorithm: Algorithm, family: Family, experiment: Experiment, grid: Sequ
             # on one thread and 3.5 ms on two, on a loaded 2-core machine.
             torch.set_num_threads(RUN_THREADS)
             gen_seeds = torch.tensor(list(seeds), dtype=torch.int64, device=torch_device)
-            if algorithm.anytime and experiment.steps is None and not experiment.depends_on_over():
+            if algorithm.schedule == "anytime" and experiment.steps is None and not experiment.depends_on_over():
                 values = _run_anytime(algorithm, family, experiment, grid, gen_seeds, check_time)
             else:
                 values = _run_per_point(algorithm, family, experiment, grid, gen_seeds, check_time)
@@ -78,7 +78,7 @@ def _run_anytime(algorithm: Algorithm, family: Family, experiment: Experiment, g
     checkpoints = _horizons(grid)
     gen = Gen(seeds)
     instance = family.instance(experiment.at(grid[-1]), gen)
-    hyper = {**algorithm.hyper, "horizon": checkpoints[-1]}
+    hyper = _hyper(algorithm, checkpoints[-1])
     state = algorithm.init(instance, hyper, gen)
     values, done = [], 0
     for checkpoint in checkpoints:
@@ -90,12 +90,15 @@ def _run_anytime(algorithm: Algorithm, family: Family, experiment: Experiment, g
 
 def _run_per_point(algorithm: Algorithm, family: Family, experiment: Experiment, grid: tuple[float, ...],
                    seeds: torch.Tensor, check_time: Callable[[], None]) -> list[Mapping[str, torch.Tensor]]:
-    horizons = [experiment.steps] * len(grid) if experiment.steps is not None else _horizons(grid)
+    if algorithm.schedule == "once":
+        horizons = [1] * len(grid)
+    else:
+        horizons = [experiment.steps] * len(grid) if experiment.steps is not None else _horizons(grid)
     values = []
     for x, steps in zip(grid, horizons):
         gen = Gen(seeds)
         instance = family.instance(experiment.at(x), gen)
-        hyper = {**algorithm.hyper, "horizon": steps}
+        hyper = _hyper(algorithm, steps)
         state = algorithm.init(instance, hyper, gen)
         state = _advance(algorithm, state, instance, 1, steps, hyper, gen, check_time)
         values.append(_measure(algorithm, state, instance, seeds.shape[0]))
@@ -116,6 +119,23 @@ def _advance(algorithm: Algorithm, state: object, instance: object, first: int, 
         state = algorithm.step(state, instance, t, hyper, gen)
         check_time()
     return state
+
+
+class _Untold(dict):
+    """The hyper-parameters of an algorithm that is not told its horizon: reading it is a clear error."""
+
+    def __missing__(self, key: str) -> object:
+        if key == "horizon":
+            raise KeyError("horizon: an algorithm whose schedule is 'anytime' or 'once' is not told the horizon; "
+                           "declare schedule='per_horizon' if it needs it")
+        raise KeyError(key)
+
+
+def _hyper(algorithm: Algorithm, steps: int) -> dict:
+    """What ``init``, ``step`` and a kernel receive: the horizon only under the ``per_horizon`` schedule."""
+    if algorithm.schedule == "per_horizon":
+        return {**algorithm.hyper, "horizon": steps}
+    return _Untold(algorithm.hyper)
 
 
 def uses_kernel(algorithm: Algorithm, device: torch.device) -> bool:

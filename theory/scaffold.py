@@ -67,7 +67,7 @@ EXPERIMENT = Experiment(family="bernoulli-bandit", over="T", grid=(250, 500, 100
 
 ALGORITHM = Algorithm(
     name="$name", paper=PAPER, family="bernoulli-bandit", init=init, step=step, metrics=metrics,
-    metric_names=("regret",), hyper={"rate": 2 / 3}, anytime=False,
+    metric_names=("regret",), hyper={"rate": 2 / 3}, schedule="per_horizon",
     claims=(
         Claim(name="regret-rate", metric="regret", kind="upper", form="C*T**(2/3)", source="TODO: Theorem 1",
               experiment=EXPERIMENT),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -23,6 +23,8 @@ Init = Callable[["Instance", Hyper, Gen], State]
 Step = Callable[[State, "Instance", int, Hyper, Gen], State]
 Kernel = Callable[[State, "Instance", int, int, Hyper, Gen], State]  # steps first..last in one call
 Metrics = Callable[[State, "Instance"], Mapping[str, torch.Tensor]]
+Schedule = Literal["anytime", "per_horizon", "once"]
+SCHEDULES: tuple[str, ...] = ("anytime", "per_horizon", "once")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,9 +101,11 @@ class Mutant:
 class Algorithm:
     """An algorithm from a paper: a pure ``init``/``step`` pair over a batched state, and its claims.
 
-    ``hyper`` holds the defaults the theorem prescribes; the runner adds ``horizon`` (the number of steps of
-    the run). An ``anytime`` algorithm must not read ``horizon``: it is run once to the largest grid value
-    and measured at every grid point; otherwise it is run once per grid point.
+    ``hyper`` holds the defaults the theorem prescribes. ``schedule`` says how the algorithm runs over a grid:
+    ``anytime``: once to the largest grid value, measured at every grid point, never told the horizon;
+    ``per_horizon``: once per grid point, with ``hyper["horizon"]`` the number of steps of that run (a step size
+    tuned to T); ``once``: a one-shot procedure (a mechanism, an estimator), one step per grid point.
+    Reading the horizon under any schedule but ``per_horizon`` is an error that says so.
 
     ``nulls`` are learners that learn nothing (uniform random, frozen, greedy, no projection), declared like
     mutants: each must FAIL the claims it ``breaks``; a claim that a null learner PASSes is vacuous.
@@ -124,7 +128,7 @@ class Algorithm:
     hyper: Mapping[str, Any] = field(default_factory=dict)
     mutants: tuple[Mutant, ...] = ()
     nulls: tuple[Mutant, ...] = ()
-    anytime: bool = True
+    schedule: Schedule = "anytime"
     version: str = "1"
     dtype: str = "float64"
     timeout_s: float = 120.0
