@@ -121,15 +121,24 @@ def step_uniform_covariance(state: State, instance: LinearMDPInstance, t: int, h
     return _episode(state, instance, t, hyper, gen, uniform_cov=True)
 
 
+def step_uniform_policy(state: State, instance: LinearMDPInstance, t: int, hyper: Hyper, gen: Gen) -> State:
+    """Null learner: the uniform policy in every episode, never updated."""
+    policy = torch.full_like(state["cum"], 1.0 / state["cum"].shape[-1])
+    expected = (instance.occupancy(policy) * instance.mean_loss(t)).sum(dim=(1, 2, 3))
+    return {**state, "loss": state["loss"] + expected}
+
+
 def metrics(state: State, instance: LinearMDPInstance) -> dict[str, torch.Tensor]:
     return {"regret": state["loss"] - instance.best_total}
 
 
 GRID = (100, 200, 400, 800, 1600, 3200)
 QUICK_GRID = (80, 160, 320, 640, 1280)
-EXPERIMENT = Experiment(family="layered-mdp", over="K",
-                        params={"H": 3, "S": 2, "A": 3, "phases": 1, "low": 0.1, "high": 0.9},
-                        grid=GRID, quick_grid=QUICK_GRID, seeds=256, quick_seeds=64)
+MDP = {"H": 3, "S": 2, "A": 3, "low": 0.1, "high": 0.9}
+EXPERIMENT = Experiment(family="layered-mdp", over="K", params={**MDP, "phases": 1}, grid=GRID,
+                        quick_grid=QUICK_GRID, seeds=256, quick_seeds=64)
+ADVERSARIAL = Experiment(family="layered-mdp", over="K", params={**MDP, "phases": 4}, grid=GRID,
+                         quick_grid=QUICK_GRID, seeds=256, quick_seeds=64)
 
 UNVERIFIED = ("the paper's estimator magnitude control, dilated bonus and learning rates are not verified and the "
               "bonus is omitted (catalogue 10.3, R); a PASS tests this reconstruction, not the paper's Algorithm 1")
@@ -139,7 +148,7 @@ ALGORITHM = Algorithm(
     metric_names=("regret",), hyper={"eta": None, "gamma": None}, anytime=False,
     claims=(
         Claim(name="sqrt-rate", metric="regret", kind="upper", form="C*sqrt(K)", source="Theorem 1 (C9.1)",
-              experiment=EXPERIMENT, expected_failure=UNVERIFIED),
+              experiment=ADVERSARIAL),
         Claim(name="sublinear", metric="regret", kind="upper", form="C*K**(2/3)",
               source="Theorem 1 (C9.1), weakened to the prior K^(2/3) rate", experiment=EXPERIMENT),
     ),
@@ -149,6 +158,8 @@ ALGORITHM = Algorithm(
         Mutant(name="eta-large", bug="constant learning rate eta = 5 instead of sqrt(A log K / K)",
                breaks=("sublinear",), hyper={"eta": 5.0}),
     ),
+    nulls=(Mutant(name="uniform-policy", bug="null learner: the uniform policy every episode",
+                  breaks=("sqrt-rate", "sublinear"), step=step_uniform_policy),),
 )
 
 

@@ -192,6 +192,17 @@ def _audit_step(state, inst, t, hyper, gen, plan):
     return {**state, "stat": state["stat"] + (2 / z) * release / (z * claimed / inst.n)}
 
 
+def step_frozen(state, inst, t, hyper, gen):
+    """Null learner: stays at x_0 and releases nothing; the metric still averages ||grad f(x_0)||^2."""
+    if t > _plan(inst, hyper)["R"] or inst.canary:
+        return state
+    grads = inst.sample_grads(state["x"])
+    return {**state, "sum_sq": state["sum_sq"] + grads.mean(dim=(1, 2)).square().sum(-1)}
+
+
+FROZEN = (Mutant(name="frozen", bug="null learner: never moves from x_0", breaks=("rate-in-n",), step=step_frozen),)
+
+
 def metrics(state, inst):
     rounds = max(1, int(state["rounds"][0]))
     return {"grad_norm_sq": state["sum_sq"] / rounds, "release": state["stat"][:, 0],
@@ -199,7 +210,7 @@ def metrics(state, inst):
 
 
 NAMES = ("grad_norm_sq", "release", "release_neighbour")
-UTILITY = Experiment(family="robust-regression", over="n", params={"d": 1, "eps": 0.1, "delta": 1e-5},
+UTILITY = Experiment(family="robust-regression", over="n", params={"d": 10, "eps": 0.1, "delta": 1e-5},
                      steps=STEPS, grid=(1024, 2048, 4096, 8192, 16384, 32768), seeds=256, quick_seeds=64)
 AUDIT = Experiment(family="robust-regression", over="eps", params={"n": 96, "d": 1, "delta": 1e-5, "canary": 1,
                                                                    "m": 1}, steps=8,
@@ -235,7 +246,10 @@ DIFF2 = Algorithm(
                breaks=("privacy",), hyper={"noise_factor": 0.5}),
         Mutant(name="noise-radius", bug="M7.3 variant: clip at fixed C2, noise scaled to C2 ||x_{r-1} - x_{r-2}||",
                breaks=("privacy",), hyper={"adaptive_clip": False, "noise_radius": "step"}),
+        Mutant(name="constant-clip", bug="M7.2: differences clipped and noised at the constant radius C2, without "
+               "the ||x_{r-1} - x_{r-2}|| factor", breaks=("rate-in-n",), hyper={"adaptive_clip": False}),
     ),
+    nulls=FROZEN,
 )
 
 DPGD = Algorithm(
@@ -245,6 +259,7 @@ DPGD = Algorithm(
               source="DP-GD baseline in the abstract: O(sqrt(d) / (n eps))", experiment=UTILITY),
     ),
     mutants=RATE_MUTANTS,
+    nulls=FROZEN,
 )
 
 

@@ -38,6 +38,7 @@ import functools
 import torch
 
 from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
+from theory.instances.privacy import constant_release
 from theory.privacy import gaussian_noise
 
 PAPER = Paper(title="Improving the Gaussian Mechanism for Differential Privacy: Analytical Calibration and "
@@ -114,6 +115,7 @@ GAUSSIAN = Algorithm(
         Mutant(name="sum-sensitivity", bug="noise calibrated to sensitivity 1 (the sum's) for the mean",
                breaks=("mae-in-n", "classic-bound"), step=step_sum_sensitivity),
     ),
+    nulls=constant_release(("mae-in-n", "classic-bound")),
 )
 
 

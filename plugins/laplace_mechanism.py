@@ -32,6 +32,7 @@ from __future__ import annotations
 import torch
 
 from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
+from theory.instances.privacy import constant_release
 
 PAPER = Paper(title="Calibrating Noise to Sensitivity in Private Data Analysis",
               authors="Dwork, McSherry, Nissim, Smith", year=2006)
@@ -104,6 +105,7 @@ LAPLACE = Algorithm(
         Mutant(name="sum-sensitivity", bug="Laplace scale 1/eps: the sum's sensitivity used for the mean",
                breaks=("mae-in-n",), step=step_sum_sensitivity),
     ),
+    nulls=constant_release(("mae-in-n", "mae-in-eps")),
 )
 
 

@@ -225,11 +225,11 @@ OVER_N = Experiment(family="sparse-regression", over="n", params={"eps": 8.0, "d
                     steps=1, grid=(4000, 8000, 16000, 32000, 64000, 128000),
                     quick_grid=(4000, 8000, 16000, 32000, 64000), seeds=24, quick_seeds=16)
 # Why these parameters (the eps, d and k experiments): see the module docstring's last paragraphs.
-OVER_EPS = Experiment(family="sparse-regression", over="eps", grid=(0.25, 0.5, 1.0, 2.0, 4.0),
-                      params={"n": 32000, "d": 2, "k": 1, "delta": 1e-10, "noise": 0.0}, steps=1,
+OVER_EPS = Experiment(family="sparse-regression", over="eps", grid=(0.0625, 0.125, 0.25, 0.5, 1.0),
+                      params={"n": 256000, "d": 2, "k": 1, "delta": 1e-5, "noise": 0.0}, steps=1,
                       seeds=32, quick_seeds=16)
-OVER_D = Experiment(family="sparse-regression", over="d", grid=(2, 4, 8, 12, 16), steps=1,
-                    params={"n": 8000, "k": 2, "eps": 256.0, "noise": 0.0}, seeds=64, quick_seeds=48)
+OVER_D = Experiment(family="sparse-regression", over="d", grid=(2, 4, 8, 16, 24), steps=1,
+                    params={"n": 100000, "k": 2, "eps": 8.0, "delta": 1e-5, "noise": 0.0}, seeds=32, quick_seeds=16)
 OVER_K = Experiment(family="sparse-regression", over="k", grid=(1, 2, 4, 8, 16), steps=1,
                     params={"n": 8000, "d": 16, "eps": 256.0, "noise": 0.0}, seeds=64, quick_seeds=32)
 HYPER = {"tau_x": 1.0, "radius": 1.0, "ridge": 0.1}
