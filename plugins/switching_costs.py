@@ -282,8 +282,8 @@ SWITCHING = Algorithm(
         Mutant(name="over-budget", bug="the block schedule of budget B, but every entry of every round observed",
                breaks=("budget-spent",), step=_variant("observe-all")),
         Mutant(name="unscaled-estimate", bug="the block's loss estimate not scaled by its length tau, with eta "
-               "tuned for scaled losses (catalogue M2.2)", breaks=("bandit-theta", "extra-budget-theta", "budget-theta"),
-               step=_variant("unscaled")),
+               "tuned for scaled losses (catalogue M2.2)", step=_variant("unscaled"),
+               breaks=("bandit-theta", "extra-budget-theta", "budget-theta")),
         Mutant(name="first-round-observation", bug="the paid observation at the block's first round, not a "
                "uniform one (catalogue M2.4)", breaks=("budget-theta",), step=_variant("first-round")),
     ),
