@@ -49,8 +49,8 @@ class SparseLinearInstance(Instance):
 
     def reward(self, actions: torch.Tensor) -> torch.Tensor:
         """Noiseless rewards of dense unit actions, one set per seed: ``actions`` (batch, Q, d) -> (batch, Q)."""
-        lin = torch.einsum("bd,bqd->bq", self.theta, actions)
-        cap = torch.einsum("bd,bqd->bq", self.v, actions) >= self.tau[:, None]
+        lin = torch.einsum("bd,bqd->bq", self.theta, actions.to(self.theta.dtype))
+        cap = torch.einsum("bd,bqd->bq", self.v, actions.to(self.v.dtype)) >= self.tau[:, None]
         return lin + self.eps * (2.0 * cap.to(lin.dtype) - 1.0)
 
 
