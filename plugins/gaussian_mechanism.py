@@ -31,8 +31,8 @@ theorem numbers are those of the 2014 monograph as recalled; the classic formula
 restatement (Zhao et al. 2019, arXiv 1911.12060), Balle and Wang's paper only through its abstract.
 
 Null learner ``constant-release`` (``theory.instances.privacy``: 1/2 whatever the data) FAILs ``mae-in-n``
-and ``classic-bound`` (flat error, measured at quick fidelity); it is perfectly private, so the privacy claim has no null and its
-teeth are the under-noised mutants.
+and ``classic-bound`` (flat error, measured at quick fidelity); it is perfectly private, so the privacy
+claim has no null and its teeth are the under-noised mutants.
 """
 
 from __future__ import annotations

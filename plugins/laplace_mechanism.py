@@ -27,8 +27,8 @@ then (eps, 2**-32)-DP, a difference no audit with fewer than billions of runs co
 are those of the 2014 monograph as recalled, not re-read for this module.
 
 Null learner ``constant-release`` (``theory.instances.privacy``: 1/2 whatever the data) FAILs ``mae-in-n``
-and ``mae-in-eps`` (flat error, measured at quick fidelity); it is perfectly private, so the privacy claim has no null and its
-teeth are the under-noised mutants.
+and ``mae-in-eps`` (flat error, measured at quick fidelity); it is perfectly private, so the privacy
+claim has no null and its teeth are the under-noised mutants.
 """
 
 from __future__ import annotations
