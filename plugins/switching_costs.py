@@ -71,6 +71,10 @@ learning rates and the bound-based choice of mode are reconstructed from its abs
 The lazy draw is an addition: without it the full mode switches about N (1 - sum p^2) times, and its
 full-information regret is linear (the catalogue's tuning R_T <= ... + B/K). Each block is charged, observed and
 updated at its last round, which is the same for an oblivious adversary; the first action is not a switch.
+On the fixed gap the ``resample-every-round`` mutant (M2.1) is no longer caught by ``full-info-sqrt``
+(0.492 [0.479, 0.505], PASS, quick): p_b concentrates on the best action within about sqrt(T) rounds, so
+redrawing every round switches only while learning. With the gap 1/sqrt(T) p stayed near uniform and it
+switched about T (1 - 1/K) times; it is still caught by ``bandit-theta``.
 Catalogue mutants M2.2 (block estimate not scaled by tau: eta tau times too small) and M2.4 (the observation at
 the block's first round) are registered; M2.4 is biased only against an adversary aligned with the blocks,
 which neither family is, so it is expected to be missed.
