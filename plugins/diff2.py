@@ -51,8 +51,8 @@ n^{-2/3}: the local slope approaches -4/3 from above, and with isotropic feature
 d = 10. Measured (quick, 64 seeds): DIFF2 -1.05 [-1.07, -1.03] (full, 256 seeds: -1.05 [-1.06, -1.04]),
 FAIL against -4/3 + 0.1, declared an expected failure (``PRE_ASYMPTOTIC``); DP-GD -0.988 [-0.998, -0.978],
 PASS. While DIFF2's own rate FAILs, its rate mutants cannot count as caught (a catch needs the correct
-version's PASS), though each FAILs (measured): that is the cost of the paper's regime at this budget. At d = 1 the local slopes were about -1.19 .. -1.32 and the
-claim PASSed. The noise-free part of the metric (the descent from x_0, summed and divided by R) has slope -4/3
+version's PASS), though each FAILs (measured): that is the cost of the paper's regime at this budget. At
+d = 1 the local slopes were about -1.19 .. -1.32 and the claim PASSed. The noise-free part of the metric (the descent from x_0, summed and divided by R) has slope -4/3
 exactly. M7.2 (``constant-clip``) is registered again: at d = 10 it runs (it diverged to a non-finite metric
 at d = 1) and FAILs (-0.42). Null learner ``frozen`` (never moves) FAILs both rates (flat).
 
