@@ -43,18 +43,18 @@ private, but no longer shrinking like 1/n) break both rates; ``half-noise`` and 
 around: differences clipped at the fixed C2, noise scaled by C2 ||x_{r-1} - x_{r-2}||, under-noised whenever
 steps are short) break privacy. M7.2 (constant clip radius) is registered against the rate.
 
-Where the rate shows. The utility experiment runs at d = 10 (issue 11: the previous d = 1 was chosen after
-d = 10 measured -1.11 against -4/3), eps = 0.1, n = 1024..32768, chosen before running. A noisy gradient
-error makes x move for about L / lambda_min rounds (lambda_min the least Hessian eigenvalue at the optimum)
-before ||grad f|| reflects it, and the share of each restart period spent catching up falls like 1 / T_r ~
-n^{-2/3}: the local slope approaches -4/3 from above, and with isotropic features L / lambda_min >= d, 12-20 at
-d = 10. Measured (quick, 64 seeds): DIFF2 -1.05 [-1.07, -1.03] (full, 256 seeds: -1.05 [-1.06, -1.04]),
-FAIL against -4/3 + 0.1, declared an expected failure (``PRE_ASYMPTOTIC``); DP-GD -0.988 [-0.998, -0.978],
-PASS. While DIFF2's own rate FAILs, its rate mutants cannot count as caught (a catch needs the correct
-version's PASS), though each FAILs (measured): that is the cost of the paper's regime at this budget. At
-d = 1 the local slopes were about -1.19 .. -1.32 and the claim PASSed. The noise-free part of the metric (the descent from x_0, summed and divided by R) has slope -4/3
-exactly. M7.2 (``constant-clip``) is registered again: at d = 10 it runs (it diverged to a non-finite metric
-at d = 1) and FAILs (-0.42). Null learner ``frozen`` (never moves) FAILs both rates (flat).
+Where the rate shows. The utility experiment runs at d = 10 (issue 11: the previous d = 1 was chosen after d = 10
+measured -1.11 against -4/3), eps = 0.1, n = 1024..32768, chosen before running. A noisy gradient error makes x
+move for about L / lambda_min rounds (lambda_min the least Hessian eigenvalue at the optimum) before ||grad f||
+reflects it, and the share of each restart period spent catching up falls like 1 / T_r ~ n^{-2/3}: the local slope
+approaches -4/3 from above, and with isotropic features L / lambda_min >= d, 12-20 at d = 10. Measured (quick, 64
+seeds): DIFF2 -1.05 [-1.07, -1.03] (full, 256 seeds: -1.05 [-1.06, -1.04]), FAIL against -4/3 + 0.1, declared an
+expected failure (``PRE_ASYMPTOTIC``); DP-GD -0.988 [-0.998, -0.978], PASS. While DIFF2's own rate FAILs, its rate
+mutants cannot count as caught (a catch needs the correct version's PASS), though each FAILs (measured): that is
+the cost of the paper's regime at this budget. At d = 1 the local slopes were about -1.19 .. -1.32 and the claim
+PASSed. The noise-free part of the metric (the descent from x_0, summed and divided by R) has slope -4/3 exactly.
+M7.2 (``constant-clip``) is registered again: at d = 10 it runs (it diverged to a non-finite metric at d = 1) and
+FAILs (-0.42). Null learner ``frozen`` (never moves) FAILs both rates (flat).
 
 What was verified against the paper, and departures. The stored corpora hold the abstract (both rates, and
 DP-GD's sqrt(d) / (n eps), not the seed's d / (n eps)) and a summary quoting Theorem 4.3: eps_opt =
