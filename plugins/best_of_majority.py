@@ -10,16 +10,24 @@ k distinct responses; the Pass@k regret is r*(y*) - max over the submitted set o
 
 Ties are broken uniformly at random. Claims (``theory/instances/inference.py`` describes the instances):
 - BoM ``k-rate`` (Theorem 5.1 with Theorem 6.1): regret Theta(sqrt(C* eps_RM^2/k)) on the lower-bound instance,
-  where the minimax regret is exactly Delta/2 = (eps/2) sqrt(C*/(2k)): slope -1/2 in k.
+  where the minimax regret is exactly Delta/2 = (eps/2) sqrt(C*/(2k)): slope -1/2 in k. Its zero-reward mass is
+  split over 128 junk responses (each below the filter's 3/(4 C*) = 0.0117 at every k), chosen before running:
+  with one zero response, as before, a learner submitting k sampled responses at random met the rate too
+  (-0.545 [-0.586, -0.506], PASS), since the instance makes every learner miss y* half the time.
 - BoM ``minimax-floor`` (Theorem 6.1): on that instance no algorithm has regret below Delta/2; checked as the
   explicit lower bound Delta/8 (a quarter of the exact constant, the catalogue's convention for lower bounds).
 - BoM ``n-flat`` (Corollary 5.2, scaling-monotonicity): regret O(1) in N, i.e. not growing with N, on a fixed
-  instance whose hacked responses Best-of-N picks up as N grows.
+  instance whose hacked responses Best-of-N picks up as N grows. Any learner whose regret does not grow meets
+  it: its teeth are the filter mutants; the random null is measured INCONCLUSIVE (0.132 [0.096, 0.172]).
 - BoM ``coverage`` (Theorem 5.1, its last term): with eps_RM = eps_opt = 0 the regret is O(C* exp(-N/(32 C*))):
   at least that contraction per extra sample. The 32 is the multiplicative Chernoff bound for dropping y* from
   Y_alpha when alpha = 3/(4 C*) (delta = 1/4: exp(-delta^2 N/(2 C*))).
 - BoN ``n-rate`` (Theorem 4.2): regret Omega(min(1, sqrt(N eps_RM^2/k))) on the N-dependent over-optimisation
-  instance, which is built so that the rate is attained: checked as Theta, slope +1/2 in N.
+  instance, which is built so that the rate is attained: checked as Theta, slope +1/2 in N. That construction
+  is the theorem's (a lower bound over instances, one per N); a learner that ignores r-hat does not follow it
+  (the random null: 0.154 [0.121, 0.190], FAIL), so the claim checks that BoN over-optimises as it should.
+- Null learner ``random-submission`` (k sampled responses uniformly at random) must FAIL ``k-rate``, ``n-flat``,
+  ``coverage`` and ``n-rate``; ``minimax-floor`` and ``omega-1`` are lower bounds met by every weak learner.
 - majority ``omega-1`` (Theorem 4.1): regret Omega(1) once N >= 9 C* log(2k+2) with eps_RM = eps_opt = 0; checked
   as the explicit lower bound 1/4 (the theorem's constant is not known to us; the instance's regret tends to 1).
 
@@ -131,6 +139,17 @@ def step_majority_by_reward(state, instance, t, hyper, gen):
     return _submit(state, instance, t, gen, counts > 0, instance.estimate)
 
 
+def step_random(state, instance, t, hyper, gen):
+    """Null learner: k of the sampled responses uniformly at random, neither r-hat nor the counts read."""
+    counts = instance.counts(instance.sample(t, gen))
+    return _submit(state, instance, t, gen, counts > 0, torch.zeros_like(instance.estimate))
+
+
+def _random(breaks):
+    return (Mutant(name="random-submission", bug="null learner: k sampled responses uniformly at random",
+                   breaks=breaks, step=step_random),)
+
+
 def metrics(state, instance):
     return {"regret": state["regret_sum"] / state["prompts"].clamp_min(1)}
 
@@ -139,7 +158,7 @@ def _doubling(first: float, points: int) -> tuple[float, ...]:
     return tuple(first * 2.0**i for i in range(points))
 
 
-LOWER_BOUND = Experiment(family="passk-lower-bound", over="k", params={"Cstar": 64, "eps": 0.1, "N": 2048},
+LOWER_BOUND = Experiment(family="passk-lower-bound", over="k", params={"Cstar": 64, "eps": 0.1, "N": 2048, "junk": 128},
                          grid=_doubling(1, 6), quick_grid=_doubling(2, 5), steps=1, seeds=1000, quick_seeds=600)
 OVEROPT = Experiment(family="passk-overopt", over="N", grid=_doubling(160, 6), quick_grid=_doubling(320, 5),
                      params={"Cstar": 8, "k": 1, "tied": 4, "gap": 0.4, "hack_mass": 4e-4, "hack_count": 4},
@@ -178,6 +197,7 @@ BEST_OF_MAJORITY = Algorithm(
         Mutant(name="alpha-inverted", bug="alpha = 3 C*/4 instead of 3/(4 C*)", breaks=("k-rate",),
                step=step_bom_alpha_inverted),
     ),
+    nulls=_random(("k-rate", "n-flat", "coverage")),
 )
 
 BEST_OF_N = Algorithm(
@@ -187,6 +207,7 @@ BEST_OF_N = Algorithm(
                   experiment=OVEROPT_N, tail=1.0, source="Theorem 4.2"),),
     mutants=(Mutant(name="subsample", bug="selects among the first 10 samples, ignoring the budget N",
                     breaks=("n-rate",), step=step_bon_subsample),),
+    nulls=_random(("n-rate",)),
 )
 
 MAJORITY_VOTE = Algorithm(

@@ -41,18 +41,20 @@ Mutants: ``no-restart`` (catalogue M7.1) and ``different-samples`` (M7.4) break 
 ``std-error-noise`` (noise scaled to C / sqrt(n), the standard error of a mean, not the sensitivity C / n:
 private, but no longer shrinking like 1/n) break both rates; ``half-noise`` and ``noise-radius`` (M7.3 turned
 around: differences clipped at the fixed C2, noise scaled by C2 ||x_{r-1} - x_{r-2}||, under-noised whenever
-steps are short) break privacy. M7.2 (constant clip radius) was dropped: its run diverged to a non-finite metric.
+steps are short) break privacy. M7.2 (constant clip radius) is registered against the rate.
 
-Where the rate shows. The utility experiment runs at d = 1, eps = 0.1, n = 1024..32768 (R = 42..4177 rounds,
-T_r = 4..34). A noisy gradient error makes x move for about L / lambda_min rounds (lambda_min the least Hessian
-eigenvalue at the optimum) before ||grad f|| reflects it, and the share of each restart period spent catching
-up falls like 1 / T_r ~ n^{-2/3}: the local slope approaches -4/3 from above. With isotropic features L /
-lambda_min >= d, about 2 at d = 1 but 12-20 at d = 10, where the previous settings (eps = 0.25, n =
-512..16384, T_r = 7..17) measured -1.11 [-1.12, -1.09] (64 seeds): a pre-asymptotic, not a contradiction. At
-d = 1 the local slopes are about -1.19, -1.22, -1.27, -1.28, -1.32 (64 seeds; five base seeds gave fitted
-slopes -1.29 to -1.32, every CI upper end <= -1.27), and -1.32 between 32768 and 65536; on n = 512..16384 one
-base seed in five was INCONCLUSIVE (-1.25 [-1.29, -1.22]), so the grid starts at 1024. The noise-free part of
-the metric (the descent from x_0, summed and divided by R) has slope -4/3 exactly.
+Where the rate shows. The utility experiment runs at d = 10 (issue 11: the previous d = 1 was chosen after d = 10
+measured -1.11 against -4/3), eps = 0.1, n = 1024..32768, chosen before running. A noisy gradient error makes x
+move for about L / lambda_min rounds (lambda_min the least Hessian eigenvalue at the optimum) before ||grad f||
+reflects it, and the share of each restart period spent catching up falls like 1 / T_r ~ n^{-2/3}: the local slope
+approaches -4/3 from above, and with isotropic features L / lambda_min >= d, 12-20 at d = 10. Measured (quick, 64
+seeds): DIFF2 -1.05 [-1.07, -1.03] (full, 256 seeds: -1.05 [-1.06, -1.04]), FAIL against -4/3 + 0.1, declared an
+expected failure (``PRE_ASYMPTOTIC``); DP-GD -0.988 [-0.998, -0.978], PASS. While DIFF2's own rate FAILs, its rate
+mutants cannot count as caught (a catch needs the correct version's PASS), though each FAILs (measured): that is
+the cost of the paper's regime at this budget. At d = 1 the local slopes were about -1.19 .. -1.32 and the claim
+PASSed. The noise-free part of the metric (the descent from x_0, summed and divided by R) has slope -4/3 exactly.
+M7.2 (``constant-clip``) is registered again: at d = 10 it runs (it diverged to a non-finite metric at d = 1) and
+FAILs (-0.42). Null learner ``frozen`` (never moves) FAILs both rates (flat).
 
 What was verified against the paper, and departures. The stored corpora hold the abstract (both rates, and
 DP-GD's sqrt(d) / (n eps), not the seed's d / (n eps)) and a summary quoting Theorem 4.3: eps_opt =
@@ -192,6 +194,17 @@ def _audit_step(state, inst, t, hyper, gen, plan):
     return {**state, "stat": state["stat"] + (2 / z) * release / (z * claimed / inst.n)}
 
 
+def step_frozen(state, inst, t, hyper, gen):
+    """Null learner: stays at x_0 and releases nothing; the metric still averages ||grad f(x_0)||^2."""
+    if t > _plan(inst, hyper)["R"] or inst.canary:
+        return state
+    grads = inst.sample_grads(state["x"])
+    return {**state, "sum_sq": state["sum_sq"] + grads.mean(dim=(1, 2)).square().sum(-1)}
+
+
+FROZEN = (Mutant(name="frozen", bug="null learner: never moves from x_0", breaks=("rate-in-n",), step=step_frozen),)
+
+
 def metrics(state, inst):
     rounds = max(1, int(state["rounds"][0]))
     return {"grad_norm_sq": state["sum_sq"] / rounds, "release": state["stat"][:, 0],
@@ -199,7 +212,9 @@ def metrics(state, inst):
 
 
 NAMES = ("grad_norm_sq", "release", "release_neighbour")
-UTILITY = Experiment(family="robust-regression", over="n", params={"d": 1, "eps": 0.1, "delta": 1e-5},
+PRE_ASYMPTOTIC = ("measured -1.05 [-1.07, -1.03] (quick, 64 seeds, n in [8192, 32768]) against -4/3 at d = 10: "
+                  "the catch-up share 1/T_r ~ n^(-2/3) still bends the slope at these n (module docstring)")
+UTILITY = Experiment(family="robust-regression", over="n", params={"d": 10, "eps": 0.1, "delta": 1e-5},
                      steps=STEPS, grid=(1024, 2048, 4096, 8192, 16384, 32768), seeds=256, quick_seeds=64)
 AUDIT = Experiment(family="robust-regression", over="eps", params={"n": 96, "d": 1, "delta": 1e-5, "canary": 1,
                                                                    "m": 1}, steps=8,
@@ -220,7 +235,8 @@ DIFF2 = Algorithm(
     name="diff2-gd", hyper={**HYPER, "diff2": True}, **SHARED,
     claims=(
         Claim(name="rate-in-n", metric="grad_norm_sq", kind="upper", form="C*n**(-4/3)",
-              source="Theorem 4.3: E||grad f||^2 = O((L G d)^{2/3} / (n P eps)^{4/3})", experiment=UTILITY),
+              source="Theorem 4.3: E||grad f||^2 = O((L G d)^{2/3} / (n P eps)^{4/3})", experiment=UTILITY,
+              expected_failure=PRE_ASYMPTOTIC),
         Claim(name="privacy", metric="release", neighbour="release_neighbour", kind="privacy", form="eps",
               delta="delta", source="Theorem 4.3's (eps, delta)-DP, noise by dp-accounting (reconstructed split)",
               experiment=AUDIT),
@@ -235,7 +251,10 @@ DIFF2 = Algorithm(
                breaks=("privacy",), hyper={"noise_factor": 0.5}),
         Mutant(name="noise-radius", bug="M7.3 variant: clip at fixed C2, noise scaled to C2 ||x_{r-1} - x_{r-2}||",
                breaks=("privacy",), hyper={"adaptive_clip": False, "noise_radius": "step"}),
+        Mutant(name="constant-clip", bug="M7.2: differences clipped and noised at the constant radius C2, without "
+               "the ||x_{r-1} - x_{r-2}|| factor", breaks=("rate-in-n",), hyper={"adaptive_clip": False}),
     ),
+    nulls=FROZEN,
 )
 
 DPGD = Algorithm(
@@ -245,6 +264,7 @@ DPGD = Algorithm(
               source="DP-GD baseline in the abstract: O(sqrt(d) / (n eps))", experiment=UTILITY),
     ),
     mutants=RATE_MUTANTS,
+    nulls=FROZEN,
 )
 
 

@@ -37,6 +37,11 @@ Mutants (catalogue 4.4): ``no-per-sample`` (M3.1, Laplace(1/eps): the sum's sens
 breaking ``error-in-T``; ``half-noise`` (M3.2, Laplace(1/(2 eps n))) breaks ``privacy``; ``eps-ignored``
 (Laplace(1/n)) makes the exponent independent of eps and is not private below eps = 1.
 
+Null learner ``uniform-guess`` (an arm uniformly at random) errs with probability 5/6 at every T: it FAILs
+``error-in-T`` but meets ``exponent-in-eps`` (P_err = Theta(1) along eps T fixed), which a constant error
+satisfies. That claim is vacuous against it and kept as such: no instance makes "Theta(1)" refuse a constant.
+Its teeth are the ``eps-ignored`` mutant only.
+
 Departures and what is reconstructed. The paper's full text was not read: the algorithm is the catalogue's
 reconstruction 4.1 (consistent with the abstract and OpenReview reviews), restricted to K arms in R^K; the
 Max-Det / linear branch, catalogue mutants M3.3-M3.5 and the paper's schedule functions g_i, h_i are not
@@ -136,6 +141,13 @@ def step_eps_ignored(state, instance, t, hyper, gen):
     return _run(instance, gen, lambda n, eps: 1.0 / n)
 
 
+def step_guess(state, instance, t, hyper, gen):
+    """Null learner: an arm uniformly at random, no pulls, nothing released."""
+    arms = int(instance.params["K"]) if hasattr(instance, "data") else instance.arms
+    choice = (gen.uniform("guess", 0) * arms).long().clamp(max=arms - 1)
+    return {"choice": choice[:, None], "release": torch.zeros(instance.batch, 1)}
+
+
 def metrics(state, instance):
     release = state["release"]
     if hasattr(instance, "data"):  # a reward table for the audit: no best arm to find
@@ -175,6 +187,8 @@ DP_BAI = Algorithm(
         Mutant(name="eps-ignored", bug="Laplace scale 1/n whatever eps: eps never reaches the noise",
                breaks=("exponent-in-eps", "privacy"), step=step_eps_ignored),
     ),
+    nulls=(Mutant(name="uniform-guess", bug="null learner: outputs an arm uniformly at random, pulls nothing",
+                  breaks=("error-in-T", "exponent-in-eps"), step=step_guess),),
 )
 
 

@@ -19,7 +19,9 @@ No adversarial instance is needed to catch the mutants. Without importance weigh
 grows like p_i l_i, which settles where p_i is proportional to 1 / l_i: a fixed share of the steps on
 suboptimal arms (about three quarters here). With eta = 1 the weights swing with every loss and a constant
 share of the steps goes to suboptimal arms too (about a third here, measured). Both regrets grow almost
-linearly here (fitted exponents 0.97 and 0.9).
+linearly here (fitted exponents 0.97 and 0.9). With eta four times the theorem's, EXP3 is still O(sqrt T) but
+its constant is not the theorem's: the mutant ``eta-x4`` is registered against the explicit ``bound`` only.
+Null learners: uniform and frozen arms (``theory.instances.bandits.null_learners``), linear regret.
 
 Departures from the paper: none in the update. The weights are computed from L - min L (the same
 probabilities, no overflow); sampling is by inverse CDF from ``Gen.categorical``.
@@ -35,6 +37,7 @@ import numpy as np
 import torch
 
 from theory import Algorithm, Claim, Experiment, Gen, Kernel, Mutant, Paper, hookimpl
+from theory.instances.bandits import null_learners
 from theory.kernels import jit, uniform
 
 if TYPE_CHECKING:
@@ -65,7 +68,7 @@ def _play(state: State, instance: BanditInstance, t: int, hyper: Hyper, gen: Gen
 
 
 def _learning_rate(hyper: Hyper, arms: int) -> float:
-    return hyper["eta"] or math.sqrt(2 * math.log(arms) / (hyper["horizon"] * arms))
+    return hyper["eta"] or hyper["eta_scale"] * math.sqrt(2 * math.log(arms) / (hyper["horizon"] * arms))
 
 
 def step(state: State, instance: BanditInstance, t: int, hyper: Hyper, gen: Gen) -> State:
@@ -115,7 +118,7 @@ EXPERIMENT = Experiment(family="bernoulli-bandit", over="T", params={"K": 8, "be
 
 EXP3 = Algorithm(
     name="exp3", paper=PAPER, family="bernoulli-bandit", init=init, step=step, kernel=KERNEL, metrics=metrics,
-    metric_names=("regret",), hyper={"eta": None}, schedule="per_horizon",  # eta None: the rate of Theorem 3.1
+    metric_names=("regret",), hyper={"eta": None, "eta_scale": 1.0}, schedule="per_horizon",  # eta None: Thm 3.1
     claims=(
         Claim(name="bound", metric="regret", kind="upper", form="sqrt(2*T*K*log(K))", free=(),
               source="Theorem 3.1", experiment=EXPERIMENT),
@@ -127,7 +130,10 @@ EXP3 = Algorithm(
                breaks=("bound", "sqrt-rate"), step=step_unweighted),
         Mutant(name="eta-one", bug="learning rate fixed at 1 instead of sqrt(2 ln K / (T K))",
                breaks=("bound", "sqrt-rate"), hyper={"eta": 1.0}),
+        Mutant(name="eta-x4", bug="learning rate 4 sqrt(2 ln K / (T K)): the theorem's rate mis-scaled",
+               breaks=("bound",), hyper={"eta_scale": 4.0}),
     ),
+    nulls=null_learners(("bound", "sqrt-rate")),
 )
 
 

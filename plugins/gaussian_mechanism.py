@@ -29,6 +29,10 @@ Departures: normals come from Box-Muller on 32-bit uniforms (``theory.random``),
 sigma: outside that range the two laws differ on a set of probability below 1e-10, far below delta. The
 theorem numbers are those of the 2014 monograph as recalled; the classic formula was checked against a
 restatement (Zhao et al. 2019, arXiv 1911.12060), Balle and Wang's paper only through its abstract.
+
+Null learner ``constant-release`` (``theory.instances.privacy``: 1/2 whatever the data) FAILs ``mae-in-n``
+and ``classic-bound`` (flat error, measured at quick fidelity); it is perfectly private, so the privacy
+claim has no null and its teeth are the under-noised mutants.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import functools
 import torch
 
 from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
+from theory.instances.privacy import constant_release
 from theory.privacy import gaussian_noise
 
 PAPER = Paper(title="Improving the Gaussian Mechanism for Differential Privacy: Analytical Calibration and "
@@ -114,6 +119,7 @@ GAUSSIAN = Algorithm(
         Mutant(name="sum-sensitivity", bug="noise calibrated to sensitivity 1 (the sum's) for the mean",
                breaks=("mae-in-n", "classic-bound"), step=step_sum_sensitivity),
     ),
+    nulls=constant_release(("mae-in-n", "classic-bound")),
 )
 
 

@@ -25,6 +25,10 @@ Departures: the noise is drawn by inverting the Laplace CDF at a uniform with 32
 (``theory.random``), so it is truncated beyond about 21.5 b and lies on a fine grid; strictly the mechanism is
 then (eps, 2**-32)-DP, a difference no audit with fewer than billions of runs could see. The theorem numbers
 are those of the 2014 monograph as recalled, not re-read for this module.
+
+Null learner ``constant-release`` (``theory.instances.privacy``: 1/2 whatever the data) FAILs ``mae-in-n``
+and ``mae-in-eps`` (flat error, measured at quick fidelity); it is perfectly private, so the privacy
+claim has no null and its teeth are the under-noised mutants.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from __future__ import annotations
 import torch
 
 from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
+from theory.instances.privacy import constant_release
 
 PAPER = Paper(title="Calibrating Noise to Sensitivity in Private Data Analysis",
               authors="Dwork, McSherry, Nissim, Smith", year=2006)
@@ -104,6 +109,7 @@ LAPLACE = Algorithm(
         Mutant(name="sum-sensitivity", bug="Laplace scale 1/eps: the sum's sensitivity used for the mean",
                breaks=("mae-in-n",), step=step_sum_sensitivity),
     ),
+    nulls=constant_release(("mae-in-n", "mae-in-eps")),
 )
 
 

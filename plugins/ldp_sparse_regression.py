@@ -65,22 +65,31 @@ upper triangle, not the catalogue's d tau^2 entry sd; Sigma is projected by eige
 than the paper's (unknown) PSD step. The n users' noises are drawn aggregated (their mean is one Gaussian with variance
 sigma^2 / n, equal in law to the per-user protocol); the audit runs the per-user randomiser itself, one user at a time.
 
-The eps experiment: the 1/eps of the theorem is the classical Gaussian calibration's; dp-accounting's tight calibration
-s(eps) falls more slowly (it carries a factor like sqrt(log(eps/delta))): its local exponent is -0.87 on eps in [2, 8]
-and -0.89 on [1, 4] at delta = 1e-5 (the n experiment's delta), which a theta claim with tol 0.1 would FAIL, and -0.95
-on [1, 4] at delta = 1e-10, where eps << log(1/delta). The eps experiment therefore uses delta = 1e-10, d = 2, k = 1
-and n = 32000 (Sigma well conditioned for eps >= 1; eps = 0.5 is at the edge of the sample-size condition n >> d^4 /
-eps^2 and eps = 0.25 outside it, its error inflated by about 1.5x; both lie below the fitted top half) and no label
-noise (noise = 0; its variance 0.01 is negligible against the privacy noise's). Measured: exponent -0.93 (private) and
--0.94 (public) on eps in [1, 4].
+The eps experiment, in the paper's regime (chosen before running, issue 11): delta = 1e-5 (the n experiment's),
+eps in {1/16, ..., 1} (private), d = 2, k = 1, n = 256000, no label noise (its variance 0.01 is negligible against
+the privacy noise's). n keeps the fitted top half eps in [0.25, 1] inside the regime: the noise on Sigma,
+sigma_1 / sqrt(n), is at most 0.07 there and lambda at most 0.19 against |theta*| = 1; eps = 1/16 and 1/8 sit at
+its edge (0.26 and 0.14 on Sigma) and lie below the fitted half. The 1/eps of the theorem is the classical
+Gaussian calibration's; dp-accounting's tight s(eps) falls more slowly at these eps, its local exponent on
+[0.25, 1] is -0.92, and the fit takes the large-eps end of the grid, not eps -> 0. Measured (quick, 16 seeds):
+private -0.900 [-0.912, -0.886], INCONCLUSIVE (at the tolerance's edge); public -0.915 [-0.916, -0.913], PASS.
+The settings used before (delta = 1e-10, eps in [1, 4], where eps << log(1/delta) puts the calibration nearer
+1/eps) were chosen because delta = 1e-5 gave -0.884 [-0.902, -0.869]: tuned, and dropped.
 
-The d and k experiments: eps = 256, n = 8000, noise = 0. The private error then depends on n and eps only through
-s(eps) / sqrt(n) (and the sampling of X^T X / n); the regime n >> d^3 s^2 (Sigma invertible), lambda << 1/k (the
-support survives the threshold) needs s / sqrt(n) below about 1e-3 at d = 16: eps = 256 (s = 0.066) at n = 8000 stands
-for eps = 32 at n = 120000, at a fifteenth of the cost. One seed's error varies by 30-40%: 32-64 seeds. d stops at 16,
-where the l1-sensitivity mutant's Sigma noise d^2 s / sqrt(n) leaves the inversion regime (error 1.3 after 0.037, 0.14,
-0.31 at d = 4, 8, 12). Public d: at this eps the error is mostly the public Sigma's sampling error (fitted exponent
-0.0-0.3); the mutant's noise dominates (0.86-1.03).
+The d experiment (chosen before running): eps = 8 and delta = 1e-5 (the n experiment's privacy level), n = 1e5,
+d = 2 .. 24 (1.08 decades), k = 2, no label noise. n keeps lambda below about 0.2 against |theta*_i| = 0.5 at
+d = 24, so the support survives the threshold. Measured (quick): private 0.358 [0.155, 0.562], PASS (the error
+grows slower than d sqrt(log d): ``error-in-d`` is an upper claim, and a flat null learner meets it too); public
+0.375 [0.156, 0.603], INCONCLUSIVE. The ``l1-sensitivity`` mutant is no longer caught (0.325 [-0.191, 0.847],
+PASS): at eps = 256 and d <= 16, the settings used before, its Sigma noise left the inversion regime; here the
+larger n keeps it inside. It stays registered and is reported missed. The k experiment keeps eps = 256, n = 8000
+(the private error depends on n and eps only through s(eps) / sqrt(n) there: eps = 256 at n = 8000 stands for
+eps = 32 at n = 120000); one seed's error varies by 30-40%: 32-64 seeds.
+
+``error-in-n`` is the n^{-1/2} of lambda's own shrinkage (see the warning above): the zero-estimate null learner
+(theta_hat = 0) FAILs it, but a PASS says little beyond lambda and the noise shrinking like n^{-1/2}. No
+regulariser that leaves the rate unbuilt was found within the reconstruction (the paper's lambda is this one);
+the claim is kept as it is.
 Not claimed: the public k-exponent: 0.494 [0.453, 0.538] at d = 16 with 128 seeds, but a decision needs about 64 seeds
 at 5-9 s a run (two n x d covariate draws per seed), past the quick budget; at d = 8 the public Sigma's sampling error
 is of the threshold's order (0.35 [0.25, 0.45], INCONCLUSIVE).
@@ -214,6 +223,16 @@ def step_public(state, instance, t, hyper, gen):
     return _run(instance, hyper, gen, t, public=True)
 
 
+def step_zero(state, instance, t, hyper, gen):
+    """Null learner: theta_hat = 0 whatever the users send (nothing released)."""
+    return {"error": instance.theta.norm(dim=-1), "message": torch.zeros(instance.batch, 2, dtype=torch.float64)}
+
+
+def _zero(breaks):
+    return (Mutant(name="zero-estimate", bug="null learner: theta_hat = 0, the messages unread", breaks=breaks,
+                   step=step_zero),)
+
+
 def _mutant(**kw):
     return lambda state, instance, t, hyper, gen: _run(instance, hyper, gen, t, **kw)
 
@@ -225,11 +244,11 @@ OVER_N = Experiment(family="sparse-regression", over="n", params={"eps": 8.0, "d
                     steps=1, grid=(4000, 8000, 16000, 32000, 64000, 128000),
                     quick_grid=(4000, 8000, 16000, 32000, 64000), seeds=24, quick_seeds=16)
 # Why these parameters (the eps, d and k experiments): see the module docstring's last paragraphs.
-OVER_EPS = Experiment(family="sparse-regression", over="eps", grid=(0.25, 0.5, 1.0, 2.0, 4.0),
-                      params={"n": 32000, "d": 2, "k": 1, "delta": 1e-10, "noise": 0.0}, steps=1,
+OVER_EPS = Experiment(family="sparse-regression", over="eps", grid=(0.0625, 0.125, 0.25, 0.5, 1.0),
+                      params={"n": 256000, "d": 2, "k": 1, "delta": 1e-5, "noise": 0.0}, steps=1,
                       seeds=32, quick_seeds=16)
-OVER_D = Experiment(family="sparse-regression", over="d", grid=(2, 4, 8, 12, 16), steps=1,
-                    params={"n": 8000, "k": 2, "eps": 256.0, "noise": 0.0}, seeds=64, quick_seeds=48)
+OVER_D = Experiment(family="sparse-regression", over="d", grid=(2, 4, 8, 16, 24), steps=1,
+                    params={"n": 100000, "k": 2, "eps": 8.0, "delta": 1e-5, "noise": 0.0}, seeds=32, quick_seeds=16)
 OVER_K = Experiment(family="sparse-regression", over="k", grid=(1, 2, 4, 8, 16), steps=1,
                     params={"n": 8000, "d": 16, "eps": 256.0, "noise": 0.0}, seeds=64, quick_seeds=32)
 HYPER = {"tau_x": 1.0, "radius": 1.0, "ridge": 0.1}
@@ -266,6 +285,7 @@ LDP = Algorithm(
         Mutant(name="l1-sensitivity", bug="the Gaussian calibrated with the L1 sensitivities, not the L2 ones",
                breaks=("error-in-d",), step=_mutant(l1=True)),
     ),
+    nulls=_zero(("error-in-n", "error-in-eps", "error-in-d", "error-in-k")),
 )
 
 LDP_PUBLIC = Algorithm(
@@ -292,6 +312,7 @@ LDP_PUBLIC = Algorithm(
         Mutant(name="l1-sensitivity", bug="the Gaussian of v_i calibrated with the L1 sensitivity 2 d tau_x tau_y",
                breaks=("public-error-in-d",), step=_mutant(public=True, l1=True)),
     ),
+    nulls=_zero(("public-error-in-n", "public-error-in-eps", "public-error-in-d")),
 )
 
 

@@ -31,6 +31,12 @@ mutant that breaks it in budget: its right side is so large that always playing 
 it only at T = 8100 (ratio 1.0; 0.69 at T = 2700), and the sign-flipped mutant reaches 0.59 at T = 8100, 0.96
 at T = 24300.
 
+Null learners ``uniform`` (a uniform grid point every round) and ``frozen`` (the first grid point) must FAIL
+``regret-bound`` and ``rate``. Measured: ``frozen`` FAILs both (1.82 of the bound, quick); ``uniform`` stays under
+the bound at the quick horizons (0.80 [0.78, 0.83] at T = 8100) and crosses it only at T = 24300 (1.15 [1.14,
+1.17], full): the bound is loose enough that it has teeth only at full fidelity. So does the restored catalogue
+mutant M5.1, ``no-importance-weighting``: 0.79 of the bound quick (missed), 1.14 [1.12, 1.16] full (caught).
+
 What was verified: the algorithm, the parameters and Lemma 2.1 against catalogue section 6 (read from the paper in
 full) and the authors' MATLAB code (``learners/TsallisINF.m``: p = 4 (eta (k/scale - x))^-2 with Newton steps
 on x; ``solvers/sor.m``); Young's formula (catalogue: reconstructed, standard) against ``torch.linalg.eigvals``
@@ -113,7 +119,7 @@ def init(instance: SystemsInstance, hyper, gen):
             "discretisation": discretisation[level].expand(batch, -1), "lemma": ratio.amax(dim=(1, 2))}
 
 
-def _play(state, instance, t, gen, sign=1.0):
+def _play(state, instance, t, gen, sign=1.0, weighted=True):
     """One round, in units where the FTRL solution is p_i = (l_i - x)^-2: l = (eta / 2K) k and the normaliser x
     is scaled alike, so no constant appears; p_i <= 1 puts x at most min_i l_i - 1."""
     rows, loss = state["rows"], state["loss"]
@@ -127,7 +133,7 @@ def _play(state, instance, t, gen, sign=1.0):
     arm = torch.searchsorted(p.cumsum(1), state["draws"][:, t - 1 : t].contiguous())[:, 0]  # i_t ~ p_t
     arm = arm.clamp_(max=p.shape[1] - 1)
     cost = state["scaled"][rows, state["systems"][:, t - 1], arm]  # (eta / 2K) (SOR_t(omega_t) - 1)
-    estimate = cost / p[rows, arm] if sign > 0 else -cost / p[rows, arm]
+    estimate = sign * cost / (p[rows, arm] if weighted else 1.0)
     return {**state, "x": x, "loss": loss.index_put((rows, arm), estimate, accumulate=True),
             "spent": state["spent"] + cost}
 
@@ -139,6 +145,28 @@ def step(state, instance, t, hyper, gen):
 def step_flipped(state, instance, t, hyper, gen):
     """The cost added with the wrong sign: k_i -= (cost - 1) / p_i, so the costliest omega looks best."""
     return _play(state, instance, t, gen, sign=-1.0)
+
+
+def step_unweighted(state, instance, t, hyper, gen):
+    """The cost added without dividing by p_t(i_t): no importance weighting (catalogue M5.1)."""
+    return _play(state, instance, t, gen, weighted=False)
+
+
+def _charge(state, t, arm):
+    """Play grid point ``arm`` (one per seed) at round t and pay for it; nothing is learnt."""
+    cost = state["scaled"][state["rows"], state["systems"][:, t - 1], arm]
+    return {**state, "spent": state["spent"] + cost}
+
+
+def step_uniform(state, instance, t, hyper, gen):
+    """Null learner: a grid point uniformly at random every round."""
+    d = state["loss"].shape[1]
+    return _charge(state, t, (state["draws"][:, t - 1] * d).long().clamp_(max=d - 1))
+
+
+def step_frozen(state, instance, t, hyper, gen):
+    """Null learner: the first grid point, omega = 1 + (omega_max - 1) / d, every round."""
+    return _charge(state, t, torch.zeros_like(state["rows"]))
 
 
 def metrics(state, instance):
@@ -184,7 +212,13 @@ LEARNING_TO_RELAX = Algorithm(
                breaks=("regret-bound",), hyper={"omega_max": 1.2}),
         Mutant(name="wrong-splitting", bug="SOR with W = omega D + L instead of D / omega + L",
                breaks=("surrogate-bound",), hyper={"splitting": "omega*D+L"}),
+        Mutant(name="no-importance-weighting", bug="k_i += cost - 1 instead of (cost - 1) / p_i (catalogue M5.1)",
+               breaks=("regret-bound",), step=step_unweighted),
     ),
+    nulls=(Mutant(name="uniform", bug="null learner: a uniform grid point every round, never updated",
+                  breaks=("regret-bound", "rate"), step=step_uniform),
+           Mutant(name="frozen", bug="null learner: the first grid point every round", breaks=("regret-bound", "rate"),
+                  step=step_frozen)),
 )
 
 

@@ -20,7 +20,20 @@ Claims, on the ``oco-linear`` and ``oco-quadratic`` families (box X = [-1, 1]^d,
   Szarek's sharp Khintchine constant E|sum_t eps_t| >= sqrt(T/2). Regret below it means a look-ahead.
 - ``strongly-convex-bound`` (Hazan, Agarwal, Kale 2007, Theorem 1; Hazan 2016, Theorem 3.3):
   R_T <= (G^2 / (2 lam)) (1 + ln T), realised, on stochastic quadratic losses.
-- ``logarithmic``: pseudo-regret O(log T) on the same losses.
+- ``logarithmic``: pseudo-regret O(log T) on the same losses. Their mean is 0.5 in every coordinate (signs per
+  seed), so the optimum is inside X but not its centre: with mean 0 the centre was optimal and a learner frozen
+  there met both claims with zero regret (mean/bound 0.05 measured), which made them vacuous. The price: G grows
+  from 4 to 5 with the mean, the bound loosens, and the ``convex-rule`` mutant now stays under it (0.65 of the
+  bound, quick; it was 1.30 at mean 0): it is still caught by ``logarithmic`` (exponent 0.47).
+
+- ``in-domain`` (the setting: x_t in X): every played point lies in the box, exactly, on the convex-bound
+  experiment. A learner without the projection runs past the box on these linear losses and earns a regret
+  far below zero against the best point of X (-4.4 times the bound, measured): it meets ``convex-bound``,
+  which says nothing about infeasible play, and FAILs this claim.
+
+Null learners (``theory.instances.online.null_learners``): ``frozen`` (the centre of X) and ``uniform`` (a
+uniform point of X every round) must FAIL every regret claim except the lower bound; ``no-projection`` must FAIL
+``in-domain``. Mutant ``eta-one-over-t`` (eta_t = D / (G t)) stalls the iterate.
 
 Sizes. The lower bound leaves a margin of only sqrt(2T/pi) / sqrt(T/2) - 1 = 13% to the exact expectation;
 with d = 4 coordinates averaging the |sum_t eps_ti| and 500 seeds, the mean sits about 5 standard errors above
@@ -39,7 +52,7 @@ from typing import Any
 import torch
 
 from theory import Algorithm, Claim, Experiment, Family, Gen, Mutant, Paper, hookimpl
-from theory.instances.online import LINEAR, QUADRATIC, OnlineInstance, bounds
+from theory.instances.online import LINEAR, QUADRATIC, OnlineInstance, bounds, null_learners
 
 State = dict[str, Any]  # x: (seeds, d) iterate; ledger: the instance's regret sums
 Hyper = Mapping[str, Any]
@@ -53,17 +66,19 @@ CONSTANT_ETA = 0.1
 
 LINEAR_PARAMS = {"d": 4, "mean": 0.3, "sigma": 0.5}
 RADEMACHER_PARAMS = {"d": 4, "mean": 0.0, "sigma": 0.5}
-QUADRATIC_PARAMS = {"d": 4, "mean": 0.0, "sigma": 1.0, "lam": 1.0}
+QUADRATIC_PARAMS = {"d": 4, "mean": 0.5, "sigma": 1.0, "lam": 1.0}
 
 
 def init(instance: OnlineInstance, hyper: Hyper, gen: Gen) -> State:
     return {"x": torch.zeros_like(instance.mean), "ledger": instance.start()}
 
 
-def _descend(state: State, instance: OnlineInstance, t: int, gen: Gen, eta: float, look_ahead: bool = False) -> State:
-    """One round: play x_t, see f_t, step to P(x_t - eta g_t)."""
+def _descend(state: State, instance: OnlineInstance, t: int, gen: Gen, eta: float, look_ahead: bool = False,
+             project: bool = True) -> State:
+    """One round: play x_t, see f_t, step to P(x_t - eta g_t) (without P when ``project`` is off)."""
     x, theta = state["x"], instance.draw(t, gen)
-    after = instance.project(x - eta * instance.gradient(x, theta))
+    after = x - eta * instance.gradient(x, theta)
+    after = instance.project(after) if project else after
     return {"x": after, "ledger": instance.record(state["ledger"], after if look_ahead else x, theta)}
 
 
@@ -83,6 +98,16 @@ def step_constant(state: State, instance: OnlineInstance, t: int, hyper: Hyper, 
     return _descend(state, instance, t, gen, CONSTANT_ETA)
 
 
+def step_unprojected(state: State, instance: OnlineInstance, t: int, hyper: Hyper, gen: Gen) -> State:
+    """The convex rule without the projection on X."""
+    return _descend(state, instance, t, gen, instance.diameter / (instance.lipschitz * math.sqrt(t)), project=False)
+
+
+def step_one_over_t(state: State, instance: OnlineInstance, t: int, hyper: Hyper, gen: Gen) -> State:
+    """eta_t = D / (G t): the strongly convex decay on convex losses, the iterate stalls."""
+    return _descend(state, instance, t, gen, instance.diameter / (instance.lipschitz * t))
+
+
 def step_look_ahead(state: State, instance: OnlineInstance, t: int, hyper: Hyper, gen: Gen) -> State:
     """The convex rule, but f_t is charged at x_{t+1}, a point chosen after seeing f_t."""
     return _descend(state, instance, t, gen, instance.diameter / (instance.lipschitz * math.sqrt(t)),
@@ -91,9 +116,11 @@ def step_look_ahead(state: State, instance: OnlineInstance, t: int, hyper: Hyper
 
 def metrics(state: State, instance: OnlineInstance) -> dict[str, torch.Tensor]:
     ledger = state["ledger"]
-    return {"regret": instance.regret(ledger), "pseudo_regret": instance.pseudo_regret(ledger)}
+    return {"regret": instance.regret(ledger), "pseudo_regret": instance.pseudo_regret(ledger),
+            "in_domain": instance.in_domain(ledger)}
 
 
+METRICS = ("regret", "pseudo_regret", "in_domain")
 GRID = (50, 100, 200, 400, 800, 1600, 3200, 6400)
 QUICK_GRID = (50, 100, 200, 400, 800, 1600)
 
@@ -110,8 +137,10 @@ def _bound(form: str, family: Family, params: Mapping[str, float]) -> str:
 
 OGD_CONVEX = Algorithm(
     name="ogd-convex", paper=PAPER, family="oco-linear", init=init, step=step_convex, metrics=metrics,
-    metric_names=("regret", "pseudo_regret"),
+    metric_names=METRICS,
     claims=(
+        Claim(name="in-domain", metric="in_domain", kind="exact", form="1", free=(),
+              source="Zinkevich 2003, the setting (x_t in X)", experiment=_experiment("oco-linear", LINEAR_PARAMS)),
         Claim(name="convex-bound", metric="regret", kind="upper", free=(),
               form=_bound("1.5*{G}*{D}*sqrt(T)", LINEAR, LINEAR_PARAMS),
               source="Zinkevich 2003, Theorem 1 (Hazan 2016, Theorem 3.1)",
@@ -128,12 +157,17 @@ OGD_CONVEX = Algorithm(
                breaks=("convex-bound", "sqrt-rate"), step=step_wrong_lam),
         Mutant(name="look-ahead", bug="loss charged at x_{t+1}, after the update that already saw f_t",
                breaks=("minimax-lower",), step=step_look_ahead),
+        Mutant(name="eta-one-over-t", bug="eta_t = D / (G t) instead of D / (G sqrt t)",
+               breaks=("convex-bound", "sqrt-rate"), step=step_one_over_t),
     ),
+    nulls=(*null_learners(("convex-bound", "sqrt-rate")),
+           Mutant(name="no-projection", bug="null learner: the convex rule without the projection on X",
+                  breaks=("in-domain",), step=step_unprojected)),
 )
 
 OGD_STRONG = Algorithm(
     name="ogd-strongly-convex", paper=PAPER_STRONG, family="oco-quadratic", init=init, step=step_strong,
-    metrics=metrics, metric_names=("regret", "pseudo_regret"),
+    metrics=metrics, metric_names=METRICS,
     claims=(
         Claim(name="strongly-convex-bound", metric="regret", kind="upper", free=(),
               form=_bound("{G}**2/(2*{lam})*(1 + log(T))", QUADRATIC, QUADRATIC_PARAMS),
@@ -149,6 +183,7 @@ OGD_STRONG = Algorithm(
         Mutant(name="constant-step", bug=f"constant step {CONSTANT_ETA:g}", breaks=("logarithmic",),
                step=step_constant),
     ),
+    nulls=null_learners(("strongly-convex-bound", "logarithmic")),
 )
 
 

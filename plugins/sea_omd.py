@@ -51,6 +51,13 @@ fixed point, so no rate claim applies, and the plain version's sqrt(T) stays wit
 (P = 16: 3.5 sqrt(T) against 10 sqrt(T)); where the regret is positive (i.i.d., P <= 3) both are sqrt(T).
 A single learner against a fixed comparator cannot tell them apart here; a game would (catalogue 2.5).
 
+Null learners (``theory.instances.online.null_learners``, ``frozen`` at the centre and ``uniform`` in X) FAIL
+every regret claim here (measured, quick) but one: ``noise-knob`` is an upper bound on how fast the regret may
+grow in s, which a learner whose (large) regret does not depend on s meets: ``uniform`` PASSes it (exponent
+0.0007), so the claim is vacuous as a check on its own and is kept as such; its teeth are the
+``norms-not-squared`` mutant. ``frozen`` has zero pseudo-regret there (the centre is optimal at mean 0), which
+the rate test cannot fit (INCONCLUSIVE). The lower bound holds for every learner and has no null.
+
 Verified against the paper: only its abstract (the rates of C1.1 and C1.2; only E f_t need be convex).
 Reconstructed (R): the convex eta_t (restated in arXiv 2510.04685, Section 2.2, not read here in full), its
 offset 16 L^2 D^2 (keeps eta_t <= 1/(4L), the smoothness condition of the analysis), the strongly convex step
@@ -67,6 +74,7 @@ import torch
 
 from plugins import ogd
 from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
+from theory.instances.online import null_learners
 from theory.instances.sea import SEA_LINEAR, SEAInstance
 
 State = dict[str, Any]  # xhat, grad (the last gradient, the next hint): (seeds, d); V: (seeds,); ledger
@@ -212,6 +220,8 @@ OMD = Algorithm(
         Mutant(name="norms-not-squared", bug="V sums ||g_t - m_t|| instead of its square",
                breaks=("noise-knob",), step=step_norms),
     ),
+    nulls=null_learners(("adversarial-rate", "adversarial-bound", "slow-switching-bound", "iid-rate", "no-variation",
+                         "noise-knob")),
 )
 
 OMD_STRONG = Algorithm(
@@ -230,6 +240,7 @@ OMD_STRONG = Algorithm(
         Mutant(name="no-decay", bug="eta = 1/lam: the 1/t dropped", breaks=("logarithmic", "noise-prefix-plateau"),
                step=step_no_decay),
     ),
+    nulls=null_learners(("logarithmic", "noise-prefix-plateau")),
 )
 
 OGD_BASELINE = Algorithm(
@@ -241,6 +252,7 @@ OGD_BASELINE = Algorithm(
                                                   ("slow-switching", SLOW, E_SLOW), ("iid", IID, E_IID))),
     mutants=(Mutant(name="wrong-lam", bug=f"strongly convex rule 1/({ogd.WRONG_LAM:g} t) on linear losses",
                     breaks=("adversarial-bound", "slow-switching-bound", "iid-bound"), step=ogd.step_wrong_lam),),
+    nulls=null_learners(("adversarial-bound", "slow-switching-bound", "iid-bound")),
 )
 
 

@@ -25,6 +25,15 @@ Claims (family ``sparse-linear-bandit``, d = 6, s = 2, over m = 1/eps):
 - ``queries-d`` (eps = 1/4, d from 3 to 96): the number of queries grows like d^s, Theta: polynomial, not
   exp(d), and the lower side says every one of the C(d, s) supports is enumerated.
 
+What the query claims can and cannot see: ``queries`` is the size of the plugin's own enumeration (the
+instance serves rewards and does not count them), so ``queries-eps`` and ``queries-d`` check that the
+implementation refines its net with eps and enumerates every support, as the reconstruction prescribes; they
+say nothing about whether fewer queries would do. Their teeth are the mutants (a net not refined, contiguous
+supports only) and the null learner ``random-queries`` (1024 random unit actions, a budget fixed before
+running), whose count is flat in m and d (both FAIL, measured). Its ``near-optimal`` verdict is INCONCLUSIVE
+(1.11 [1.00, 1.22] of 4 eps at m = 64, quick): on d = 6 random search nearly meets the guarantee at this
+budget, so ``near-optimal`` has teeth only against the support mutant.
+
 Departures and warnings:
 - The action set is the whole unit sphere (the catalogue's instance uses 2000 random unit vectors): then
   argmax_a <theta, a> = theta / ||theta||, C is the set of directions of net points, deduplicated exactly
@@ -90,6 +99,16 @@ def step(state, instance, t, hyper, gen):
     return {"suboptimality": instance.optimum - best, "queries": torch.full((instance.batch,), float(queries))}
 
 
+RANDOM_QUERIES = 1024  # the null learner's budget, fixed before running
+
+
+def step_random(state, instance, t, hyper, gen):
+    """Null learner: query RANDOM_QUERIES uniformly random unit actions, keep the best; no use of sparsity."""
+    actions = gen.normal("null-actions", 0, RANDOM_QUERIES, instance.d)
+    best = instance.reward(actions / actions.norm(dim=2, keepdim=True)).amax(dim=1)
+    return {"suboptimality": instance.optimum - best, "queries": torch.full((instance.batch,), float(RANDOM_QUERIES))}
+
+
 def metrics(state, instance):
     return dict(state)
 
@@ -124,6 +143,8 @@ SPARSE = Algorithm(
         Mutant(name="unrefined-net", bug="M4.1 (coarser): net step fixed at 1/sqrt(s), not refined with eps",
                breaks=("queries-eps",), hyper={"fixed_step": 1 / math.sqrt(2)}),
     ),
+    nulls=(Mutant(name="random-queries", bug=f"null learner: {RANDOM_QUERIES} uniformly random unit actions "
+                  "queried, the best kept", breaks=("near-optimal", "queries-eps", "queries-d"), step=step_random),),
 )
 
 

@@ -26,6 +26,9 @@ about 0.02. The increments approach the asymptotic slope sum_i Delta_i ln 2 / kl
 from below; where they still rise, e.g. on two arms at (0.9, 0.6) up to T = 8192, the fitted exponent is
 about 0.1 and the check cannot be decided.
 
+Null learners: uniform and frozen arms (``theory.instances.bandits.null_learners``), linear regret; greedy
+play is the ``posterior-mean`` mutant.
+
 Departures from the papers: none in the update. Beta draws come from ``Gen.beta`` (Marsaglia-Tsang gammas with
 a fixed number of tries; see ``theory.random``). Ties in the argmax have probability zero.
 """
@@ -39,6 +42,7 @@ import numpy as np
 import torch
 
 from theory import Algorithm, Claim, Experiment, Gen, Kernel, Mutant, Paper, hookimpl
+from theory.instances.bandits import null_learners
 from theory.kernels import beta, beta_keys, jit, uniform
 
 if TYPE_CHECKING:
@@ -127,6 +131,7 @@ THOMPSON = Algorithm(
         Mutant(name="posterior-mean", bug="plays the posterior mean instead of a sample (greedy)",
                breaks=("logarithmic",), step=step_mean),
     ),
+    nulls=null_learners(("logarithmic", "gap-free")),
 )
 
 

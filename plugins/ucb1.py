@@ -9,13 +9,21 @@ where n_i is the number of pulls of arm i and s_i the sum of its rewards.
 
 Claims:
 - ``gap-dependent`` (Theorem 1): E[R_T] <= sum_{i: Delta_i > 0} 8 ln T / Delta_i + (1 + pi^2/3) sum_i Delta_i,
-  checked as the explicit bound it is, on a fixed instance.
+  checked as the explicit bound it is, on Auer et al.'s distribution 1 (two arms, 0.9 and 0.6). Chosen before
+  running so that a learner that never explores exceeds the bound: greedy locks onto the worse arm when the
+  best one's first reward is 0 and the other's is 1 (probability 0.06, more with ties), about 0.02 T regret,
+  above the bound 26.7 ln T + 1.3 from T ~ 10^4 on; the grid runs to 2^15 (quick) and 2^16. The five-armed
+  instance used before (0.9, 0.8, 0.8, 0.7, 0.5) has a bound of 220 ln T, which greedy stayed under (mean/bound
+  0.65 at T = 32768): the bound held by construction there.
 - ``logarithmic`` (Theorem 1 read as a rate): E[R_T] = O(log T) on a two-armed instance with a large gap,
   where UCB1 leaves its burn-in early; fitted on the increments of the regret between grid points.
 - ``gap-free`` (the distribution-free corollary of Theorem 1): E[R_T] = O(sqrt(K T log T)) on every instance,
   checked on the same instance and trace: a necessary condition, which a bug with linear regret breaks. The
   theorem's worst case, a gap near sqrt(K log(T) / T), would catch nothing: there every algorithm, even one
   that never learns, has regret at most T Delta = sqrt(K T log T).
+
+Null learners (``theory.instances.bandits.null_learners``): uniform and frozen arms, linear regret, must FAIL
+every claim; the ``greedy`` mutant is the third (no exploration) and is registered to break all three.
 
 Departures from the paper: none in the update. Ties in the argmax go to the lowest index; the instance shuffles
 its arms per seed so this favours no arm.
@@ -29,11 +37,12 @@ import numpy as np
 import torch
 
 from theory import Algorithm, Claim, Experiment, Kernel, Mutant, Paper, hookimpl
+from theory.instances.bandits import null_learners
 from theory.kernels import jit, uniform
 
 PAPER = Paper(title="Finite-time Analysis of the Multiarmed Bandit Problem",
               authors="Auer, Cesa-Bianchi, Fischer", year=2002)
-FIXED_MEANS = (0.9, 0.8, 0.8, 0.7, 0.5)
+FIXED_MEANS = (0.9, 0.6)  # Auer, Cesa-Bianchi and Fischer's distribution 1
 
 
 def init(instance, hyper, gen):
@@ -110,6 +119,10 @@ GRID = (1024, 2048, 4096, 8192, 16384, 32768)
 QUICK_GRID = (512, 1024, 2048, 4096, 8192)
 
 
+BOUND_GRID = tuple(2**i for i in range(11, 17))
+BOUND_QUICK_GRID = tuple(2**i for i in range(11, 16))
+
+
 def _experiment(seeds: int = 200, **params) -> Experiment:
     return Experiment(family="bernoulli-bandit", over="T", params=params, grid=GRID, quick_grid=QUICK_GRID,
                       seeds=seeds)
@@ -120,7 +133,8 @@ UCB1 = Algorithm(
     metric_names=("regret",), hyper={"exploration": 2.0},
     claims=(
         Claim(name="gap-dependent", metric="regret", kind="upper", form=_gap_bound(), free=(), source="Theorem 1",
-              experiment=_experiment(K=5, means=FIXED_MEANS)),
+              experiment=Experiment(family="bernoulli-bandit", over="T", params={"K": 2, "means": FIXED_MEANS},
+                                    grid=BOUND_GRID, quick_grid=BOUND_QUICK_GRID, seeds=400)),
         Claim(name="logarithmic", metric="regret", kind="upper", form="C*log(T)", source="Theorem 1",
               experiment=_experiment(K=2, means=(0.9, 0.6), seeds=1000)),
         Claim(name="gap-free", metric="regret", kind="upper", form="C*sqrt(K*T*log(T))",
@@ -128,11 +142,14 @@ UCB1 = Algorithm(
               experiment=_experiment(K=2, means=(0.9, 0.6), seeds=1000)),
     ),
     mutants=(
-        Mutant(name="greedy", bug="exploration bonus dropped", breaks=("logarithmic", "gap-free"),
+        Mutant(name="greedy", bug="exploration bonus dropped", breaks=("gap-dependent", "logarithmic", "gap-free"),
                step=step_greedy),
+        Mutant(name="exploration-0.1", bug="exploration constant 0.1 instead of 2: too little exploration",
+               breaks=("gap-dependent", "logarithmic"), hyper={"exploration": 0.1}),
         Mutant(name="own-count", bug="bonus uses log of the arm's own pull count, not log t",
                breaks=("logarithmic",), step=step_own_count),
     ),
+    nulls=null_learners(("gap-dependent", "logarithmic", "gap-free")),
 )
 
 

@@ -9,6 +9,10 @@ Parameters (``Experiment.params``):
 - ``sigma``: reward noise of the Gaussian family.
 The arms are put in a random order per seed, so an algorithm that breaks ties by index gains nothing.
 Regret is pseudo-regret: the sum over steps of (best mean - mean of the arm played).
+
+``null_learners(breaks)`` declares the family's learners that learn nothing, for a plugin whose state keeps
+its pseudo-regret under ``"regret"``: ``uniform`` (an arm uniformly at random every step) and ``frozen`` (the
+same arm every step; the per-seed shuffle makes it a random arm). Both have regret linear in T.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import torch
 
 from theory.hookspecs import hookimpl
 from theory.random import Gen
-from theory.spec import Family, Instance
+from theory.spec import Family, Instance, Mutant
 
 _ORDER_STREAM = "instance/arm-order"
 
@@ -69,6 +73,26 @@ def _generate(params: Mapping[str, object], gen: Gen, gaussian: bool) -> BanditI
     order = torch.argsort(gen.uniform(_ORDER_STREAM, 0, means.shape[0]), dim=1)
     return BanditInstance(params=dict(params), batch=gen.batch, means=means[order], gaussian=gaussian,
                           sigma=float(params.get("sigma", 1.0)))
+
+
+def _uniform_step(state: dict, instance: BanditInstance, t: int, hyper: Mapping, gen: Gen) -> dict:
+    """Pull an arm uniformly at random and record its regret; nothing else in the state changes."""
+    arm = (gen.uniform("null-arm", t) * instance.arms).long().clamp(max=instance.arms - 1)
+    return {**state, "regret": state["regret"] + instance.pull(arm, t, gen)[1]}
+
+
+def _frozen_step(state: dict, instance: BanditInstance, t: int, hyper: Mapping, gen: Gen) -> dict:
+    """Pull arm 0 (a random arm after the shuffle) every step."""
+    arm = torch.zeros(instance.batch, dtype=torch.long, device=instance.means.device)
+    return {**state, "regret": state["regret"] + instance.pull(arm, t, gen)[1]}
+
+
+def null_learners(breaks: tuple[str, ...]) -> tuple[Mutant, ...]:
+    """The learners that learn nothing, each of which must FAIL the claims ``breaks``."""
+    return (Mutant(name="uniform", bug="null learner: an arm uniformly at random every step", breaks=breaks,
+                   step=_uniform_step),
+            Mutant(name="frozen", bug="null learner: the same (random) arm every step, never updated",
+                   breaks=breaks, step=_frozen_step))
 
 
 BERNOULLI = Family(name="bernoulli-bandit", description="K-armed bandit, Bernoulli rewards",

@@ -12,7 +12,10 @@ Families (every one takes ``N``, the sampling budget, and ``k``, the number of r
 - ``passk-lower-bound`` (``Cstar``, ``eps``): 2k responses tied under r-hat = 1, each with pi_ref = 1/Cstar; one
   is y*, the others have r* = 1 - Delta, Delta = eps sqrt(Cstar/(2k)), so E_pi[(r-hat - r*)^2] <= eps^2. The rest
   of the mass is one response with r* = r-hat = 0. No algorithm tells y* from its twins, so each misses it with
-  probability at least 1/2: regret >= Delta/2, of order sqrt(Cstar eps^2/k) (Theorem 6.1's shape).
+  probability at least 1/2: regret >= Delta/2, of order sqrt(Cstar eps^2/k) (Theorem 6.1's shape). ``junk``
+  (default 1) splits that zero-reward mass evenly over as many responses: with many, each rarer than
+  3/(4 Cstar), Best-of-Majority's filter drops them while a learner that submits sampled responses at random
+  mostly submits junk (regret near 1 at small k), so the rate is no longer met by any learner.
 - ``passk-overopt`` (``Cstar``, ``tied``, ``gap``, ``hack_mass``, ``hack_count``): ``tied`` responses as above
   (y* and tied - 1 twins at r* = 1 - gap), plus ``hack_count`` hacked responses sharing ``hack_mass``, with
   r* = 0 and r-hat = 1 + 1e-6: Best-of-N submits a hacked response as soon as one is sampled (N >~ 1/hack_mass).
@@ -109,9 +112,9 @@ def _lower_bound(params: Mapping[str, object], gen: Gen) -> PassKInstance:
     cstar, k = _p(params, "Cstar"), int(round(_p(params, "k")))
     if 2 * k > cstar:
         raise ValueError(f"passk-lower-bound needs 2k <= Cstar, got k={k}, Cstar={cstar:g}")
-    delta = _p(params, "eps") * math.sqrt(cstar / (2 * k))
+    delta, junk, rest = _p(params, "eps") * math.sqrt(cstar / (2 * k)), int(_p(params, "junk")), 1 - 2 * k / cstar
     return _assemble(params, gen, [(1, 1 / cstar, 1.0, 1.0), (2 * k - 1, 1 / cstar, 1.0 - delta, 1.0),
-                                   (1, 1 - 2 * k / cstar, 0.0, 0.0)])
+                                   (junk if rest > 1e-12 else 0, rest / max(junk, 1), 0.0, 0.0)])
 
 
 def _overopt(params: Mapping[str, object], gen: Gen) -> PassKInstance:
@@ -139,7 +142,7 @@ def _majority(params: Mapping[str, object], gen: Gen) -> PassKInstance:
 
 LOWER_BOUND = Family(name="passk-lower-bound", generate=_lower_bound,
                      description="2k responses tied under the reward model, one of them optimal (Theorem 6.1)",
-                     defaults={"Cstar": 64, "k": 4, "eps": 0.1, "N": 2048})
+                     defaults={"Cstar": 64, "k": 4, "eps": 0.1, "N": 2048, "junk": 1})
 OVEROPT = Family(name="passk-overopt", generate=_overopt,
                  description="tied responses plus rare hacked ones that the reward model over-rates",
                  defaults={"Cstar": 8, "k": 1, "tied": 4, "gap": 0.4, "hack_mass": 4e-4, "hack_count": 4,

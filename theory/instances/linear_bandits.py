@@ -47,6 +47,12 @@ class SparseLinearInstance(Instance):
         cap = torch.einsum("bjk,pk->bjp", self.v[:, supports], coords) >= self.tau[:, None, None]
         return lin + self.eps * (2.0 * cap.to(lin.dtype) - 1.0)
 
+    def reward(self, actions: torch.Tensor) -> torch.Tensor:
+        """Noiseless rewards of dense unit actions, one set per seed: ``actions`` (batch, Q, d) -> (batch, Q)."""
+        lin = torch.einsum("bd,bqd->bq", self.theta, actions.to(self.theta.dtype))
+        cap = torch.einsum("bd,bqd->bq", self.v, actions.to(self.v.dtype)) >= self.tau[:, None]
+        return lin + self.eps * (2.0 * cap.to(lin.dtype) - 1.0)
+
 
 def _generate(params: Mapping[str, object], gen: Gen) -> SparseLinearInstance:
     d, s, eps, alpha = int(params["d"]), int(params["s"]), float(params["eps"]), float(params["alpha"])

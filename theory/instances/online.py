@@ -24,6 +24,14 @@ For a sum of linear losses with S = sum theta_t the comparator is -R ||S||_1; fo
 with Q = sum ||theta_t||^2, it is (lam/2)(n ||P(S/n) - S/n||^2 + Q - ||S||^2 / n), P the projection on X.
 The ledger sums the means m_t rather than multiplying m by n, so a mean that drifts with t (adversarial
 variation) needs a new ``draw`` and the current m_t in ``record``, not new regret code: ``theory.instances.sea``.
+The ledger also keeps the largest distance (sup norm) of a played point from X: ``in_domain`` is 1 for a seed
+whose every play lay in X and 0 otherwise, the feasibility invariant a claim can check exactly. A learner that
+plays outside X can have negative regret against the best point of X, so a regret bound alone cannot see it.
+
+``null_learners(breaks)`` declares the family's learners that learn nothing, with their own state (x and the
+ledger), usable by any plugin whose metrics read only the ledger: ``frozen`` (x_t = 0, the centre of X, every
+round) and ``uniform`` (x_t uniform in X, independently every round). Both have linear regret when the mean
+loss is not zero.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ import torch
 
 from theory.hookspecs import hookimpl
 from theory.random import Gen
-from theory.spec import Family, Instance
+from theory.spec import Family, Instance, Mutant
 
 Ledger = dict[str, torch.Tensor]
 _SIGN_STREAM = "instance/mean-signs"
@@ -77,7 +85,7 @@ class OnlineInstance(Instance):
         """An empty ledger: the sums from which both regrets are computed."""
         zero, zeros = torch.zeros(self.batch), torch.zeros_like(self.mean)
         return {"loss": zero, "mean_loss": zero, "sum": zeros, "sq": zero, "mean_sum": zeros, "mean_sq": zero,
-                "rounds": torch.zeros(())}
+                "rounds": torch.zeros(()), "outside": zero}
 
     def record(self, ledger: Ledger, x: torch.Tensor, theta: torch.Tensor,
                mean: torch.Tensor | None = None) -> Ledger:
@@ -87,7 +95,12 @@ class OnlineInstance(Instance):
         return {"loss": ledger["loss"] + self.loss(x, theta), "mean_loss": ledger["mean_loss"] + self.loss(x, mean),
                 "sum": ledger["sum"] + theta, "sq": ledger["sq"] + (theta**2).sum(1),
                 "mean_sum": ledger["mean_sum"] + mean, "mean_sq": ledger["mean_sq"] + (mean**2).sum(1),
-                "rounds": ledger["rounds"] + 1}
+                "rounds": ledger["rounds"] + 1,
+                "outside": torch.maximum(ledger["outside"], (x - self.project(x)).abs().amax(1))}
+
+    def in_domain(self, ledger: Ledger) -> torch.Tensor:
+        """1.0 for a seed that played only points of X, else 0.0."""
+        return (ledger["outside"] == 0).to(ledger["loss"].dtype)
 
     def regret(self, ledger: Ledger) -> torch.Tensor:
         """Realised regret against the best point of X in hindsight."""
@@ -123,6 +136,29 @@ def _generate(params: Mapping[str, object], gen: Gen, lam: float) -> OnlineInsta
     signs = torch.where(gen.uniform(_SIGN_STREAM, 0, len(magnitudes)) < 0.5, -1.0, 1.0)
     return OnlineInstance(params=dict(params), batch=gen.batch, mean=signs * size, sigma=sigma, radius=radius,
                           lam=lam, lipschitz=(lam or 1.0) * math.hypot(*reach))
+
+
+def _null_init(instance: OnlineInstance, hyper: Mapping, gen: Gen) -> dict:
+    return {"x": torch.zeros_like(instance.mean), "ledger": instance.start()}
+
+
+def _frozen_step(state: dict, instance: OnlineInstance, t: int, hyper: Mapping, gen: Gen) -> dict:
+    """Play the centre of X every round; never update."""
+    return {"x": state["x"], "ledger": instance.record(state["ledger"], state["x"], instance.draw(t, gen))}
+
+
+def _uniform_step(state: dict, instance: OnlineInstance, t: int, hyper: Mapping, gen: Gen) -> dict:
+    """Play a point uniform in X, drawn afresh every round; never update."""
+    x = instance.radius * (2 * gen.uniform("null-point", t, instance.dim, dtype=instance.mean.dtype) - 1)
+    return {"x": x, "ledger": instance.record(state["ledger"], x, instance.draw(t, gen))}
+
+
+def null_learners(breaks: tuple[str, ...]) -> tuple[Mutant, ...]:
+    """The learners that learn nothing, each of which must FAIL the claims ``breaks``."""
+    return (Mutant(name="frozen", bug="null learner: the centre of X every round", breaks=breaks,
+                   init=_null_init, step=_frozen_step),
+            Mutant(name="uniform", bug="null learner: a uniform point of X every round", breaks=breaks,
+                   init=_null_init, step=_uniform_step))
 
 
 def bounds(family: Family, params: Mapping[str, object]) -> dict[str, float]:

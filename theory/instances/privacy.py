@@ -12,6 +12,10 @@ never reads them.
 seed (an expanded view: no copy per seed). A mechanism runs on both along that axis with independent noise,
 and reports its output statistic on D and on D' as two metrics, which the privacy auditor compares
 (docs/privacy.md); utility is measured on D.
+
+``constant_release(breaks)`` declares the family's null learner for mechanisms whose state is
+``{"release": (batch, 2)}``: it releases 1/2, the middle of [0, 1], on both datasets without reading them. It
+is perfectly private, so it breaks utility claims only (its error |1/2 - mean(D)| does not shrink with n).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import torch
 
 from theory.hookspecs import hookimpl
 from theory.random import Gen
-from theory.spec import Family, Instance
+from theory.spec import Family, Instance, Mutant
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +43,16 @@ class PairInstance(Instance):
     def means(self) -> torch.Tensor:
         """The exact mean of D and of D' for every seed, shape (batch, 2)."""
         return self.data[:1].mean(dim=-1).expand(self.batch, 2)  # every seed holds the same pair
+
+
+def _constant_step(state: dict, instance: PairInstance, t: int, hyper: Mapping, gen: Gen) -> dict:
+    return {"release": torch.full((instance.batch, 2), 0.5, dtype=instance.data.dtype, device=instance.data.device)}
+
+
+def constant_release(breaks: tuple[str, ...]) -> tuple[Mutant, ...]:
+    """The null learner that releases 1/2 whatever the data; it must FAIL the claims ``breaks``."""
+    return (Mutant(name="constant-release", bug="null learner: releases 1/2, the data unread", breaks=breaks,
+                   step=_constant_step),)
 
 
 def _generate(params: Mapping[str, object], gen: Gen) -> PairInstance:
