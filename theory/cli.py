@@ -332,13 +332,12 @@ def _null_cell(result: ClaimResult) -> str:
 
 
 def _teeth(results: Sequence[ClaimResult]) -> str:
-    """The summary's words on null learners: how many claims are VACUOUS, and how many have none."""
+    """The summary's words on null learners: how many VACUOUS claims are declared, and how many have none."""
     from theory.cases import outcome
 
-    vacuous = [r for r in results if outcome(r) == "VACUOUS"]
-    declared = sum(bool(r.vacuous) for r in vacuous)
+    declared = sum(bool(r.vacuous) for r in results if outcome(r) == "VACUOUS")
     bare = sum(not r.nulls for r in results)
-    text = f"; {len(vacuous)} VACUOUS ({declared} declared)" if vacuous else ""
+    text = f"; {declared} VACUOUS declared (not blocking)" if declared else ""
     return text + f"; {bare} of {len(results)} claims have no null learner"
 
 
