@@ -112,7 +112,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     table = _table("algorithm", "family", "paper", "plugin", title="Algorithms")
     claims = _table("algorithm", "claim", "kind", "claim (form)", "source", title="Claims")
-    mutants = _table("algorithm", "mutant", "bug", "breaks", title="Mutants")
+    mutants = _table("algorithm", "mutant", "bug", "breaks", title="Mutants and null learners (null: must FAIL)")
     for a in listing["algorithms"]:
         paper = a["paper"]
         _add(table, a["algorithm"], a["family"], f"{paper['authors']} ({paper['year']}): {paper['title']}", a["plugin"])
@@ -120,6 +120,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             _add(claims, a["algorithm"], claim["name"], claim["kind"], claim["statement"], claim["source"])
         for m in a["mutants"]:
             _add(mutants, a["algorithm"], m["name"], m["bug"], ", ".join(m["breaks"]))
+        for m in a["nulls"]:
+            _add(mutants, a["algorithm"], m["name"], f"null: {m['bug']}", ", ".join(m["breaks"]))
     family_table = _table("family", "description", "plugin", title="Families")
     for family in listing["families"]:
         _add(family_table, family["family"], family["description"], family["plugin"])
