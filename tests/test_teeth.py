@@ -13,11 +13,10 @@ import json
 import fake_plugins as fakes
 import pytest
 
-from theory import Mutant, cli
+from theory import Invariant, Mutant, cli
 from theory.errors import ClaimError
 from theory.harness import Budget, Harness
 from theory.report import build_context
-from theory.spec import Invariant
 from theory.store import Store
 
 pytest_plugins = ["pytester"]

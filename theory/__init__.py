@@ -21,18 +21,18 @@ if TYPE_CHECKING:
     from theory.random import Gen
     from theory.registry import Registry, build_registry
     from theory.runner import Trace, run
-    from theory.spec import Algorithm, Family, Instance, Mutant, Paper, Param
+    from theory.spec import Algorithm, Family, Instance, Invariant, Mutant, Paper, Param
 
 _HOMES = {
     "Status": "check", "Verdict": "check", "Claim": "claims", "Experiment": "claims",
     "hookimpl": "hookspecs", "Gen": "random", "Registry": "registry", "build_registry": "registry",
     "Trace": "runner", "run": "runner", "Algorithm": "spec", "Family": "spec", "Instance": "spec",
-    "Mutant": "spec", "Paper": "spec", "Param": "spec",
+    "Invariant": "spec", "Mutant": "spec", "Paper": "spec", "Param": "spec",
 }
 
 __all__ = [
-    "Algorithm", "Claim", "Experiment", "Family", "Gen", "Instance", "Mutant", "Paper", "Param", "Registry", "Status",
-    "Trace", "Verdict", "build_registry", "check", "hookimpl", "run",
+    "Algorithm", "Claim", "Experiment", "Family", "Gen", "Instance", "Invariant", "Mutant", "Paper", "Param",
+    "Registry", "Status", "Trace", "Verdict", "build_registry", "check", "hookimpl", "run",
 ]
 
 

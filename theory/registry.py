@@ -17,7 +17,7 @@ from importlib import metadata
 import pluggy
 
 from theory import hookspecs, mutation
-from theory.claims import parse_form
+from theory.claims import Claim, parse_form
 from theory.errors import ClaimError, PluginError
 from theory.sources import BUILTIN_FAMILIES, DISABLE_AUTOLOAD, ENTRY_POINT_GROUP, OWN_DISTRIBUTION
 from theory.spec import Algorithm, Family
@@ -171,7 +171,8 @@ def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
                              f"not {sorted(unknown) or 'none'}")
 
 
-def _validate_nulls(algorithm: Algorithm, claim, family: Family) -> None:
+def _validate_nulls(algorithm: Algorithm, claim: Claim, family: Family) -> None:
+    """The nulls a claim names exist, and every null it runs on measures its metric."""
     known = {m.name for m in (*algorithm.nulls, *family.nulls)}
     unknown = set(claim.nulls or ()) - known
     if unknown:
