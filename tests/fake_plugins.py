@@ -44,6 +44,11 @@ def _metrics(state, instance):
     return {"regret": state["regret"]}
 
 
+def _step_power(state, instance, t, hyper, gen):
+    """Regret scale * t**power + offset: reads two of its three hyper-parameters (``unused`` is never read)."""
+    return {**state, "regret": state["scale"] * t ** hyper["power"] + hyper["offset"]}
+
+
 def experiment(family: str = FAMILY) -> Experiment:
     return Experiment(family=family, over="T", grid=GRID, seeds=16)
 
@@ -87,9 +92,32 @@ def crashing(name: str = "crash") -> Algorithm:
     return algorithm(name, step=_step_raises, mutants=())
 
 
-def family(name: str) -> Family:
+def family(name: str, **fields) -> Family:
     return Family(name=name, description="a third party's family",
-                  generate=lambda params, gen: Instance(params=dict(params), batch=gen.batch))
+                  generate=lambda params, gen: Instance(params=dict(params), batch=gen.batch), **fields)
+
+
+# A null learner that learns nothing and shows it (linear regret: FAILs O(sqrt T)), and one whose regret grows
+# like sqrt(T) too, so that a PASS of O(sqrt T) says nothing (the claim is VACUOUS).
+REFUTED = Mutant(name="frozen", bug="never updates", breaks=("rate",), step=_step_linear)
+ESCAPES = Mutant(name="lucky", bug="plays at random", breaks=("rate",), step=_step_sqrt)
+
+
+def with_nulls(*nulls: Mutant, name: str = "fake", **claim_fields) -> Algorithm:
+    """The fake algorithm with the given null learners on its claim ``rate``."""
+    return algorithm(name, nulls=nulls, claims=(claim(**claim_fields),))
+
+
+def shared_null(null_step=_step_sqrt, name: str = "uniform") -> Mutant:
+    """A family's null learner: a complete learner measuring ``regret`` (no claim to break)."""
+    return Mutant(name=name, bug="the family's learner that learns nothing", breaks=(), init=_init, step=null_step,
+                  metrics=_metrics, metric_names=("regret",))
+
+
+def hyper_algorithm(name: str = "tuned", **fields) -> Algorithm:
+    """Regret t**power (power 0.5: O(sqrt T) PASSes). Generated mutants: power x2 is linear (caught), half
+    and neg still O(sqrt T) (not caught); ``unused`` is never read (no-ops); ``offset`` is 0 (equivalent)."""
+    return algorithm(name, step=_step_power, hyper={"power": 0.5, "unused": 1.0, "offset": 0.0}, **fields)
 
 
 class Plugin:

@@ -83,7 +83,7 @@ def test_run_json_rows_and_exit_0_when_every_claim_passes(install, capsys):
     code, found = rows(capsys, "run")
     assert code == 0
     [row] = found
-    assert set(row) == ROW_KEYS
+    assert set(row) == ROW_KEYS | {"nulls", "vacuous"}
     assert row["algorithm"] == "fake" and row["claim"] == "rate" and row["mutant_of"] is None
     assert row["verdict"] == "PASS" and row["test"] == "rate" and row["level"] == 0.99 and row["seeds"] == 16
     assert row["ci"][0] <= row["estimate"] <= row["ci"][1] and row["claimed"] == pytest.approx(0.5)
@@ -186,7 +186,7 @@ def test_audit_exits_0_when_every_mutant_is_caught(install, capsys):
     code, out, _ = theorycheck(capsys, "audit")
     assert code == 0
     assert "caught" in out and "MISSED" not in out
-    assert ("power: 1/1 mutant checks caught (100%); "
+    assert ("power: 1/1 hand-written mutant checks caught (100%), 0/0 generated (-); "
             "observed size: 0/1 correct claims FAILed (0%) at level 99%") in out
 
 
@@ -194,9 +194,11 @@ def test_audit_json_rows_pair_mutants_with_the_correct_version(install, capsys):
     install(("fake", fakes.Plugin(fakes.algorithm())))
     code, found = rows(capsys, "audit")
     assert code == 0
-    assert [(r["algorithm"], r["mutant_of"], r["verdict"], r["caught"]) for r in found] == [
-        ("fake", None, "PASS", None), ("fake[linear]", "fake", "FAIL", True)]
-    assert all(set(r) == ROW_KEYS | {"caught"} for r in found)
+    [claim] = found
+    assert (claim["algorithm"], claim["verdict"], claim["nulls"], claim["generated"]) == ("fake", "PASS", [], [])
+    assert [(r["algorithm"], r["mutant_of"], r["verdict"], r["caught"]) for r in claim["mutants"]] == [
+        ("fake[linear]", "fake", "FAIL", True)]
+    assert set(claim["mutants"][0]) == ROW_KEYS | {"caught", "bug"}
 
 
 def test_audit_exits_1_when_a_mutant_is_missed(install, capsys):

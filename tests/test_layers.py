@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FACES = {"theory.cli", "theory.pytest_plugin", "theory.report", "theory.render", "theory.listing",
+FACES = {"theory.cli", "theory.pytest_plugin", "theory.report", "theory.render", "theory.listing", "theory.audit",
          "theory.progress", "theory.scaffold"}
 ENGINE = {"theory.runner", "theory.executors", "theory.harness", "theory.kernels", "theory.backend"}
 JUDGE = {"theory.check", "theory.stats", "theory.privacy", "theory.claims"}
@@ -20,7 +20,7 @@ JUDGE = {"theory.check", "theory.stats", "theory.privacy", "theory.claims"}
 PAST_THE_FACE = {"plugins.ucb1", "plugins.thompson", "plugins.exp3", "plugins.ogd", "plugins.sea_omd",
                  "plugins.learning_to_relax", "plugins.ldp_sparse_regression", "plugins.gaussian_mechanism",
                  "plugins.diff2", "plugins.overparam_matrix_sensing", "plugins.adversarial_linear_mdp",
-                 "plugins.switching_costs"}
+                 "plugins.switching_costs", "plugins.laplace_mechanism"}
 
 
 def _modules(folder: str) -> dict[str, Path]:

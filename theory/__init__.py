@@ -23,19 +23,19 @@ if TYPE_CHECKING:
     from theory.random import Gen
     from theory.registry import Registry, build_registry
     from theory.runner import run
-    from theory.spec import Algorithm, Family, Instance, Mutant, Paper, Param
+    from theory.spec import Algorithm, Family, Instance, Invariant, Mutant, Paper, Param
 
 _HOMES = {
     "Status": "check", "Verdict": "check", "Claim": "claims", "Experiment": "claims",
     "hookimpl": "hookspecs", "Kernel": "kernels", "Gen": "random", "Registry": "registry",
     "build_registry": "registry",
     "Trace": "model", "run": "runner", "Algorithm": "spec", "Family": "spec", "Instance": "spec",
-    "Mutant": "spec", "Paper": "spec", "Param": "spec",
+    "Invariant": "spec", "Mutant": "spec", "Paper": "spec", "Param": "spec",
 }
 
 __all__ = [
-    "Algorithm", "Claim", "Experiment", "Family", "Gen", "Instance", "Kernel", "Mutant", "Paper", "Param",
-    "Registry", "Status", "Trace", "Verdict", "build_registry", "check", "hookimpl", "run",
+    "Algorithm", "Claim", "Experiment", "Family", "Gen", "Instance", "Invariant", "Kernel", "Mutant", "Paper",
+    "Param", "Registry", "Status", "Trace", "Verdict", "build_registry", "check", "hookimpl", "run",
 ]
 
 

@@ -1,8 +1,9 @@
 """What the front ends check, and how a result is labelled: shared by the CLI and the pytest plugin.
 
-A Case is one unit a front end reports on: a claim of an algorithm, a mutant on a claim it must break, or a
-plugin that failed to load. Both front ends list cases with ``cases()``, name them with ``Case.id`` and judge
-them with ``judge()``, so ``theorycheck check`` and ``pytest checks/ -k`` select, run and label the same way.
+A Case is one unit a front end reports on: a claim of an algorithm, a mutant on a claim it must break, a null
+learner on a claim it must FAIL, or a plugin that failed to load. Both front ends list cases with ``cases()``,
+name them with ``Case.id`` and judge them with ``judge()``, so ``theorycheck check`` and ``pytest checks/ -k``
+select, run and label the same way.
 """
 
 from __future__ import annotations
@@ -15,20 +16,22 @@ from dataclasses import dataclass
 from theory.check import Status, Verdict
 from theory.claims import Claim
 from theory.errors import PluginError
-from theory.harness import Harness, MutantResult
+from theory.harness import ClaimResult, Harness, MutantResult, NullResult
 from theory.registry import Registry
 from theory.spec import Algorithm
 
-# Outcomes that make a front end fail: a broken claim, a crash, an undecided verdict, an unexpected PASS.
-BLOCKING = frozenset({"FAIL", "XPASS", "ERROR", "TIMEOUT", "INCONCLUSIVE"})
+# Outcomes that make a front end fail: a broken claim, a crash, an undecided verdict, an unexpected PASS, and a
+# PASS that a null learner gets too (VACUOUS), unless the claim declares why (Claim.vacuous).
+BLOCKING = frozenset({"FAIL", "XPASS", "ERROR", "TIMEOUT", "INCONCLUSIVE", "VACUOUS"})
 # Characters pytest's -k expressions accept in an identifier; anything else in an id becomes "_".
 _UNSAFE = re.compile(r"[^A-Za-z0-9_:+.\-/\[\]]")
 
 
 @dataclass(frozen=True)
 class Case:
-    """One check: ``claim`` of ``algorithm`` (with ``mutant`` applied, if named), or a plugin's load error.
-    ``expected_failure`` and ``bug`` are copied from the claim and the mutant, for labelling the result."""
+    """One check: ``claim`` of ``algorithm`` (with ``mutant`` applied, if named: a mutant, or a null learner
+    when ``null``), or a plugin's load error. ``expected_failure``, ``vacuous`` and ``bug`` are copied from the
+    claim and the mutant, for labelling the result."""
 
     algorithm: str = ""
     claim: str = ""
@@ -36,6 +39,8 @@ class Case:
     expected_failure: str | None = None
     bug: str = ""
     error: PluginError | None = None
+    null: bool = False
+    vacuous: str | None = None
 
     @property
     def subject(self) -> str:
@@ -50,14 +55,15 @@ class Case:
 
 
 def cases(registry: Registry, families: Iterable[str] | None = None, *, errors: bool = False) -> list[Case]:
-    """Every claim, and every mutant on each claim it must break, of the algorithms whose family matches one
-    of the ``families`` patterns (fnmatch; None: all); with ``errors``, the plugins' load errors too."""
+    """Every claim, every mutant on each claim it must break and every null learner on each claim it is run
+    on, of the algorithms whose family matches one of the ``families`` patterns (fnmatch; None: all); with
+    ``errors``, the plugins' load errors too."""
     patterns = None if families is None else tuple(families)
     found = []
     for name in sorted(registry.algorithms):
         algorithm = registry.algorithms[name]
         if patterns is None or any(fnmatch.fnmatchcase(algorithm.family, p) for p in patterns):
-            found += claim_cases(algorithm) + mutant_cases(algorithm)
+            found += claim_cases(algorithm) + mutant_cases(algorithm) + null_cases(registry, algorithm)
     if errors:
         found.extend(Case(error=error) for error in registry.errors)
     return found
@@ -73,14 +79,42 @@ def mutant_cases(algorithm: Algorithm) -> list[Case]:
             for claim in m.breaks]
 
 
-def judge(harness: Harness, case: Case) -> Verdict | MutantResult:
-    """The verdict of a claim case, or the mutant's and the correct version's verdicts of a mutant case."""
+def null_cases(registry: Registry, algorithm: Algorithm) -> list[Case]:
+    """One case per (null learner, claim it is run on): the algorithm's own nulls and its families'."""
+    return [Case(algorithm=algorithm.name, claim=c.name, mutant=m.name, bug=m.bug, null=True, vacuous=c.vacuous)
+            for c in algorithm.claims for m in algorithm.nulls_for(c, registry.families[c.experiment.family])]
+
+
+def pairs(harness: Harness, cases: Iterable[Case]) -> list[tuple[Algorithm, Claim]]:
+    """Every run the cases need, for ``Harness.prefetch``: the correct version, the mutant or null learner a
+    case names, and the null learners of every claim case."""
+    found = []
+    for case in cases:
+        algorithm = harness.registry.algorithms[case.algorithm]
+        claim = algorithm.claim(case.claim)
+        found.append((algorithm, claim))
+        if case.mutant:
+            found.append((harness.registry.algorithm(case.subject), claim))
+        else:
+            found += [(null, claim) for null in harness.null_learners(algorithm, claim)]
+    return found
+
+
+def judge(harness: Harness, case: Case) -> Verdict | MutantResult | NullResult:
+    """The verdict of a claim case, or the mutant's (null learner's) and the correct version's verdicts."""
     algorithm = harness.registry.algorithm(case.algorithm)
     claim = algorithm.claim(case.claim)
     reference = verdict(harness, algorithm, claim)
     if case.mutant is None:
         return reference
-    return MutantResult(verdict(harness, harness.registry.algorithm(case.subject), claim), reference)
+    other = verdict(harness, harness.registry.algorithm(case.subject), claim)
+    return NullResult(other, reference) if case.null else MutantResult(other, reference)
+
+
+def judge_claim(harness: Harness, algorithm: Algorithm, claim: Claim) -> ClaimResult:
+    """A claim's verdict with its null learners' verdicts on it: what ``run``, ``check`` and ``audit`` show."""
+    nulls = tuple(verdict(harness, null, claim) for null in harness.null_learners(algorithm, claim))
+    return ClaimResult(verdict(harness, algorithm, claim), nulls, claim.vacuous)
 
 
 def verdict(harness: Harness, algorithm: Algorithm, claim: Claim) -> Verdict:
@@ -94,11 +128,33 @@ def verdict(harness: Harness, algorithm: Algorithm, claim: Claim) -> Verdict:
                        mutant_of=algorithm.mutant_of, evidence=f"checking raised {type(exc).__name__}: {exc}")
 
 
-def outcome(verdict: Verdict) -> str:
-    """The label to show: the status, with a declared expected failure turned into XFAIL or XPASS."""
+def outcome(result: Verdict | ClaimResult) -> str:
+    """The label to show: the status, with a declared expected failure turned into XFAIL or XPASS, and a PASS
+    that some null learner does not FAIL turned into VACUOUS (never counted as a working claim)."""
+    verdict = result.verdict if isinstance(result, ClaimResult) else result
     if verdict.expected_failure and verdict.status is Status.FAIL:
         return "XFAIL"
     if verdict.expected_failure and verdict.status is Status.PASS:
         return "XPASS"
+    if verdict.status is Status.PASS and isinstance(result, ClaimResult) and result.escaped:
+        return "VACUOUS"
     return verdict.status.value
+
+
+def blocking(result: Verdict | ClaimResult) -> bool:
+    """Whether the result fails a front end: a blocking outcome, save a VACUOUS claim that declares why."""
+    label = outcome(result)
+    declared = isinstance(result, ClaimResult) and result.vacuous
+    return label in BLOCKING and not (label == "VACUOUS" and declared)
+
+
+def null_summary(result: ClaimResult) -> str:
+    """The null learners' verdicts in a few words: ``uniform FAIL, frozen PASS``, or why there are none."""
+    if not result.nulls:
+        return f"none ({result.vacuous})" if result.vacuous else "none declared"
+    return ", ".join(f"{_null_name(v)} {v.status.value}" for v in result.nulls)
+
+
+def _null_name(verdict: Verdict) -> str:
+    return verdict.algorithm.partition("[")[2].rstrip("]") or verdict.algorithm
 

@@ -196,6 +196,10 @@ class Claim:
     ``tol`` is the allowance on a fitted exponent (relative, for linear rates); ``rtol`` overrides the dtype's
     tolerance for ``exact`` claims; ``tail`` is the share of the grid, from the top, that rate fits use.
     ``expected_failure`` declares, with its reason, a claim known not to hold on this instance.
+    ``nulls`` names the null learners the claim is also run on (None: the algorithm's that break it and the
+    family's that measure its metric; ``()``: none applies). ``vacuous`` says why null learners are not
+    expected to FAIL it (a privacy claim, which releasing nothing meets; a necessary condition kept on
+    purpose): required with ``nulls=()``, and it makes a VACUOUS outcome non-blocking.
 
     A ``privacy`` claim says the mechanism is (form, ``delta``)-differentially private: ``form`` is the claimed
     epsilon (explicit, e.g. ``eps``), ``metric`` the mechanism's output statistic on one input and
@@ -219,6 +223,8 @@ class Claim:
     note: str = ""
     neighbour: str = ""
     delta: float | str = 0.0
+    nulls: tuple[str, ...] | None = None
+    vacuous: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -230,6 +236,8 @@ class Claim:
         if self.kind == "privacy" and (not self.neighbour or not self.explicit):
             raise ClaimError(f"claim {self.name!r}: a privacy claim needs the neighbour's metric and an explicit "
                              f"epsilon (no free constant) in its form")
+        if self.nulls == () and not self.vacuous:
+            raise ClaimError(f"claim {self.name!r}: nulls=() (no null learner applies) needs the reason in vacuous")
         if not isinstance(self.delta, str) and not 0 <= self.delta < 1:
             raise ClaimError(f"claim {self.name!r}: delta {self.delta} must lie in [0, 1)")
 

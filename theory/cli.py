@@ -1,8 +1,9 @@
 """``theorycheck``: list, run, check and audit the claims of registered plugins, report a result store, or
 scaffold a new plugin.
 
-Exit status: 0 when every claim PASSes (or fails as declared), 1 when a claim FAILs, errors, times out or is
-INCONCLUSIVE, a declared failure PASSes, a mutant escapes, or a plugin failed to load; 2 for a usage error
+Exit status: 0 when every claim PASSes (or fails as declared), 1 when a claim FAILs, errors, times out, is
+INCONCLUSIVE or VACUOUS (a null learner is not FAILed; unless the claim declares why), a declared failure
+PASSes, a hand-written mutant escapes, or a plugin failed to load; 2 for a usage error
 (unknown algorithm or claim, missing device or store, bad plugin name). Heavy modules (torch, sympy) are
 imported inside the commands, so ``theorycheck --help`` answers at once.
 """
@@ -18,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from theory.cases import Case
-    from theory.harness import Harness
+    from theory.claims import Claim
+    from theory.harness import ClaimResult, Harness
     from theory.registry import Registry
     from theory.spec import Algorithm
 
 STYLES = {"PASS": "green", "FAIL": "bold red", "XFAIL": "yellow", "XPASS": "bold red",
           "INCONCLUSIVE": "yellow", "ERROR": "bold magenta", "TIMEOUT": "bold magenta", "caught": "green",
-          "MISSED": "bold red"}
+          "MISSED": "bold red", "VACUOUS": "bold red"}
 
 
 class UsageError(Exception):
@@ -78,8 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     check = command("check", cmd_check, "check one claim and print its full verdict", [budget, as_json])
     check.add_argument("algorithm", help="an algorithm, or ALGORITHM[MUTANT] for a mutant")
     check.add_argument("claim")
-    audit = command("audit", cmd_audit, "run every mutant on the claims it must break: power and "
-                    "observed size", [budget, sweep, as_json])
+    audit = command("audit", cmd_audit, "per claim: its verdict, its null learners' verdicts, its mutants "
+                    "caught or missed and the share of generated mutants caught", [budget, sweep, as_json])
     audit.add_argument("names", nargs="*", metavar="NAME")
     report = command("report", cmd_report, "write a Markdown and HTML report of the results in a store")
     report.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="PATH",
@@ -110,7 +112,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     table = _table("algorithm", "family", "paper", "plugin", title="Algorithms")
     claims = _table("algorithm", "claim", "kind", "claim (form)", "source", title="Claims")
-    mutants = _table("algorithm", "mutant", "bug", "breaks", title="Mutants")
+    mutants = _table("algorithm", "mutant", "bug", "breaks", title="Mutants and null learners (null: must FAIL)")
     for a in listing["algorithms"]:
         paper = a["paper"]
         _add(table, a["algorithm"], a["family"], f"{paper['authors']} ({paper['year']}): {paper['title']}", a["plugin"])
@@ -118,6 +120,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             _add(claims, a["algorithm"], claim["name"], claim["kind"], claim["statement"], claim["source"])
         for m in a["mutants"]:
             _add(mutants, a["algorithm"], m["name"], m["bug"], ", ".join(m["breaks"]))
+        for m in a["nulls"]:
+            _add(mutants, a["algorithm"], m["name"], f"null: {m['bug']}", ", ".join(m["breaks"]))
     family_table = _table("family", "description", "plugin", title="Families")
     for family in listing["families"]:
         _add(family_table, family["family"], family["description"], family["plugin"])
@@ -127,38 +131,46 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Check every claim of the selected algorithms; print a verdict table (or JSON rows)."""
-    from theory.cases import BLOCKING, claim_cases, judge, outcome
-    from theory.render import row
+    """Check every claim of the selected algorithms, each also on its null learners; print a verdict table
+    (or JSON rows)."""
+    from theory.cases import blocking, claim_cases, judge_claim, outcome, pairs
+    from theory.render import claim_row
 
     registry = _registry()
     harness = _harness(registry, args)
     todo = [case for a in _select(registry, args.names) for case in claim_cases(a)]
-    _measure(harness, todo, args)
-    verdicts = [judge(harness, case) for case in todo]
+    _measure(harness, pairs(harness, todo), args)
+    results = [judge_claim(harness, registry.algorithms[c.algorithm], registry.algorithms[c.algorithm].claim(c.claim))
+               for c in todo]
     if args.json:
-        print(json.dumps([row(v) for v in verdicts], indent=2))
+        print(json.dumps([claim_row(r) for r in results], indent=2))
     else:
-        _console().print(_verdict_table(verdicts, "Verdicts"))
-        _summary(f"{len(verdicts)} claims: " + _tally(outcome(v) for v in verdicts), registry)
-    failed = any(outcome(v) in BLOCKING for v in verdicts)
-    return 1 if failed or registry.errors else 0
+        _console().print(_verdict_table(results, "Verdicts"))
+        _summary(f"{len(results)} claims: " + _tally(outcome(r) for r in results) + _teeth(results), registry)
+    return 1 if any(blocking(r) for r in results) or registry.errors else 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """One claim (or one mutant on a claim it must break), with the full verdict and how to reproduce it."""
-    from theory.cases import BLOCKING, judge, outcome
-    from theory.render import mutant_report, report, row
+    """One claim (with its null learners), one mutant on a claim it must break, or one null learner on a
+    claim it must FAIL, with the full verdict and how to reproduce it."""
+    from theory.cases import blocking, judge, judge_claim
+    from theory.render import claim_row, mutant_report, null_report, report, row
 
     registry = _registry()
     harness = _harness(registry, args)
     case = _case(registry, args.algorithm, args.claim)
     claim = registry.algorithms[case.algorithm].claim(case.claim)
-    result = judge(harness, case)
     if case.mutant is None:
-        text, rows = report(case, result, claim, harness.budget), [row(result)]
-        ok = outcome(result) not in BLOCKING
+        result = judge_claim(harness, registry.algorithms[case.algorithm], claim)
+        text, rows = report(case, result, claim, harness.budget), [claim_row(result)]
+        ok = not blocking(result)
+    elif case.null:
+        result = judge(harness, case)
+        text = null_report(case, result, claim, harness.budget)
+        rows = [row(result.null, refuted=result.refuted), row(result.reference)]
+        ok = result.refuted
     else:
+        result = judge(harness, case)
         text = mutant_report(case, result, claim, harness.budget)
         rows = [row(result.mutant, caught=result.caught), row(result.reference, caught=None)]
         ok = result.caught
@@ -168,12 +180,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _case(registry: Registry, subject: str, claim: str) -> Case:
     """The case ``check SUBJECT CLAIM`` names; a usage error lists the ones that exist."""
-    from theory.cases import claim_cases, mutant_cases
+    from theory.cases import claim_cases, mutant_cases, null_cases
 
     base = subject.partition("[")[0]
     if base not in registry.algorithms:
         raise UsageError(_unknown(base, registry))
-    known = claim_cases(registry.algorithms[base]) + mutant_cases(registry.algorithms[base])
+    algorithm = registry.algorithms[base]
+    known = claim_cases(algorithm) + mutant_cases(algorithm) + null_cases(registry, algorithm)
     for case in known:
         if (case.subject, case.claim) == (subject, claim):
             return case
@@ -182,39 +195,38 @@ def _case(registry: Registry, subject: str, claim: str) -> Case:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    """Every mutant on every claim it must break, beside the correct versions: power and observed size."""
-    from theory.cases import BLOCKING, claim_cases, judge, mutant_cases, outcome
-    from theory.check import Status
-    from theory.render import row
+    """Per claim: its verdict, its null learners' verdicts (each must FAIL), its hand-written mutants caught or
+    missed and the share of generated mutants it catches; then power and observed size."""
+    from theory import audit
+    from theory.cases import claim_cases, mutant_cases, outcome, pairs
 
     registry = _registry()
     harness = _harness(registry, args)
     algorithms = _select(registry, args.names)
-    correct_cases = [case for a in algorithms for case in claim_cases(a)]
-    todo = [case for a in algorithms for case in mutant_cases(a)]
-    _measure(harness, correct_cases + todo, args)
-    correct = [judge(harness, case) for case in correct_cases]
-    results = [(case, judge(harness, case)) for case in todo]
-    caught = sum(r.caught for _, r in results)
-    judged = [v for v in correct if not v.expected_failure]
-    failed = sum(v.status is Status.FAIL for v in judged)
-    levels = ", ".join(sorted({f"{v.level:.0%}" for v in judged})) or "-"
+    cases = [case for a in algorithms for case in claim_cases(a) + mutant_cases(a)]
+    _measure(harness, pairs(harness, cases) + audit.pairs(harness, algorithms), args)
+    audits = audit.audit(harness, algorithms)
     if args.json:
-        print(json.dumps([*(row(v, caught=None) for v in correct),
-                          *(row(r.mutant, caught=r.caught) for _, r in results)], indent=2))
+        print(json.dumps([a.data() for a in audits], indent=2))
     else:
-        table = _table("mutant", "claim", "bug", "mutant verdict", "correct verdict", "result",
-                       title="Mutants")
-        for case, r in results:
-            _add(table, case.subject, case.claim, case.bug, r.mutant.status.value,
-                 r.reference.status.value, "caught" if r.caught else "MISSED")
+        table = _table("algorithm", "claim", "verdict", "null learners (must FAIL)", "mutants", "generated mutants",
+                       title="Audit")
+        for a in audits:
+            verdict = a.result.verdict
+            _add(table, verdict.algorithm, verdict.claim, outcome(a.result), _null_cell(a.result), a.mutants_text(),
+                 a.generated_share())
         _console().print(table)
-        _console().print(_verdict_table(correct, "Correct versions"))
-        power = f"{caught}/{len(results)} mutant checks caught ({_share(caught, len(results))})"
-        size = f"{failed}/{len(judged)} correct claims FAILed ({_share(failed, len(judged))})"
-        _summary(f"power: {power}; observed size: {size} at level {levels}", registry)
-    broken = caught < len(results) or any(outcome(v) in BLOCKING for v in correct)
-    return 1 if broken or registry.errors else 0
+        mutants = [r for a in audits for _, r in a.mutants]
+        caught = sum(r.caught for r in mutants)
+        generated = [g for a in audits for g in a.counted]
+        failed, judged = audit.observed_size(audits)
+        levels = ", ".join(sorted({f"{a.result.verdict.level:.0%}" for a in audits})) or "-"
+        _summary(f"power: {caught}/{len(mutants)} hand-written mutant checks caught ({_share(caught, len(mutants))}), "
+                 f"{sum(g.caught for g in generated)}/{len(generated)} generated "
+                 f"({_share(sum(g.caught for g in generated), len(generated))}); observed size: {failed}/{judged} "
+                 f"correct claims FAILed ({_share(failed, judged)}) at level {levels}"
+                 + _teeth([a.result for a in audits]), registry)
+    return 1 if any(a.blocking() for a in audits) or registry.errors else 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -288,18 +300,11 @@ def _unknown(name: str, registry: Registry) -> str:
     return f"unknown algorithm {name!r} (known: {known}{why})"
 
 
-def _measure(harness: Harness, cases: Sequence[Case], args: argparse.Namespace) -> None:
-    """Run every trace the cases need up front, through the chosen executor, behind one progress bar."""
+def _measure(harness: Harness, pairs: Sequence[tuple[Algorithm, Claim]], args: argparse.Namespace) -> None:
+    """Run every trace the pairs need up front, through the chosen executor, behind one progress bar."""
     from theory.executors import make_executor
     from theory.progress import Bar
 
-    pairs = []
-    for case in cases:
-        algorithm = harness.registry.algorithms[case.algorithm]
-        claim = algorithm.claim(case.claim)
-        pairs.append((algorithm, claim))
-        if case.mutant:
-            pairs.append((algorithm.mutant(case.mutant), claim))
     executor = make_executor(args.executor, harness.registry, args.jobs, args.address)
     with Bar(quiet=args.quiet) as bar:
         harness.prefetch(pairs, executor=executor, progress=bar)
@@ -308,16 +313,34 @@ def _measure(harness: Harness, cases: Sequence[Case], args: argparse.Namespace) 
               file=sys.stderr)
 
 
-def _verdict_table(verdicts: Sequence, title: str) -> Any:
+def _verdict_table(results: Sequence[ClaimResult], title: str) -> Any:
     from theory.cases import outcome
     from theory.render import interval, level, number
 
-    table = _table("algorithm", "claim", "verdict", "estimate", "CI", "claimed", "level", "evidence",
-                   title=title)
-    for v in verdicts:
-        _add(table, v.algorithm, v.claim, outcome(v), number(v.estimate), interval(v.ci), number(v.claimed),
-             level(v), v.evidence)
+    table = _table("algorithm", "claim", "verdict", "estimate", "CI", "claimed", "level", "null learners",
+                   "evidence", title=title)
+    for r in results:
+        v = r.verdict
+        _add(table, v.algorithm, v.claim, outcome(r), number(v.estimate), interval(v.ci), number(v.claimed),
+             level(v), _null_cell(r), v.evidence)
     return table
+
+
+def _null_cell(result: ClaimResult) -> str:
+    from theory.cases import null_summary
+
+    declared = f"; declared vacuous: {result.vacuous}" if result.vacuous and result.nulls else ""
+    return null_summary(result) + declared
+
+
+def _teeth(results: Sequence[ClaimResult]) -> str:
+    """The summary's words on null learners: how many VACUOUS claims are declared, and how many have none."""
+    from theory.cases import outcome
+
+    declared = sum(bool(r.vacuous) for r in results if outcome(r) == "VACUOUS")
+    bare = sum(not r.nulls for r in results)
+    text = f"; {declared} VACUOUS declared (not blocking)" if declared else ""
+    return text + f"; {bare} of {len(results)} claims have no null learner"
 
 
 def _table(*columns: str, title: str) -> Any:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from theory import invariants
 from theory.check import Status, Verdict, check
 from theory.claims import Claim
 from theory.executors import Executor, InProcess, Job
@@ -46,6 +47,34 @@ class MutantResult:
     @property
     def caught(self) -> bool:
         return self.mutant.status is Status.FAIL and self.reference.status is Status.PASS
+
+
+@dataclass(frozen=True)
+class NullResult:
+    """A null learner's verdict on a claim, beside the correct version's: the claim has teeth against this
+    null when the null FAILs it (whatever the correct version gets)."""
+
+    null: Verdict
+    reference: Verdict
+
+    @property
+    def refuted(self) -> bool:
+        return self.null.status is Status.FAIL
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """A claim's verdict and the verdicts of its null learners on it; ``vacuous`` is the claim's declared
+    reason, if any, for null learners not to FAIL it."""
+
+    verdict: Verdict
+    nulls: tuple[Verdict, ...] = ()
+    vacuous: str | None = None
+
+    @property
+    def escaped(self) -> tuple[Verdict, ...]:
+        """The null learners that did not FAIL the claim."""
+        return tuple(v for v in self.nulls if v.status is not Status.FAIL)
 
 
 class Harness:
@@ -102,7 +131,11 @@ class Harness:
         return self._traces[self._key(algorithm, claim)[0]]
 
     def verdict(self, algorithm: Algorithm, claim: Claim) -> Verdict:
-        verdict = check(claim, self.trace(algorithm, claim), algorithm.hyper, mutant_of=algorithm.mutant_of)
+        """The checker's verdict on the trace, turned into FAIL where a feasibility invariant is broken."""
+        trace = self.trace(algorithm, claim)
+        verdict = check(claim, trace, algorithm.hyper, mutant_of=algorithm.mutant_of)
+        family = self.registry.families[claim.experiment.family]
+        verdict = invariants.enforce(verdict, trace, invariants.applicable(algorithm, claim, family))
         if self.store is not None:
             self.store.put_verdict(self._key(algorithm, claim)[0], verdict)
         return verdict
@@ -119,3 +152,8 @@ class Harness:
                 claim = algorithm.claim(claim_name)
                 results.append(MutantResult(self.verdict(broken, claim), self.verdict(algorithm, claim)))
         return results
+
+    def null_learners(self, algorithm: Algorithm, claim: Claim) -> list[Algorithm]:
+        """The null learners ``claim`` is also run on, applied to ``algorithm`` (``Algorithm.nulls_for``)."""
+        family = self.registry.families[claim.experiment.family]
+        return [algorithm.variant(m) for m in algorithm.nulls_for(claim, family)]

@@ -2,8 +2,8 @@
 
 How ``checks/`` is parametrised. A test module says which instance families it covers with the ``theory``
 marker and asks for the ``theory_case`` argument; the plugin parametrises that argument, like sklearn's
-``parametrize_with_checks``, with one item per (algorithm, claim) of those families and one per (mutant,
-claim it must break)::
+``parametrize_with_checks``, with one item per (algorithm, claim) of those families, one per (mutant,
+claim it must break) and one per (null learner, claim it is run on)::
 
     pytestmark = pytest.mark.theory(families=["*-bandit"])   # fnmatch patterns over family names
 
@@ -16,10 +16,12 @@ checked without anyone editing ``checks/``; it also holds one failing item per p
 Families are chosen by name pattern, never by plugin name: the files stay the same as plugins come and go.
 The catch-all is resolved after collection (run alone, the catch-all module covers every family).
 
-Item ids are ``ALGORITHM/CLAIM`` and ``ALGORITHM[MUTANT]/CLAIM``; ``-k '[ID]'`` selects exactly one. A claim
-PASSes as a test; FAIL, ERROR, TIMEOUT and INCONCLUSIVE fail it with the verdict, a table of the grid and the
-command that reproduces it. A claim declared ``expected_failure`` is a strict xfail. A mutant item passes when
-the mutant FAILs while the correct version PASSes with the same seeds.
+Item ids are ``ALGORITHM/CLAIM`` and ``ALGORITHM[MUTANT]/CLAIM`` (a null learner is named like a mutant);
+``-k '[ID]'`` selects exactly one. A claim PASSes as a test; FAIL, ERROR, TIMEOUT and INCONCLUSIVE fail it with
+the verdict, a table of the grid and the command that reproduces it. A claim declared ``expected_failure`` is
+a strict xfail. A mutant item passes when the mutant FAILs while the correct version PASSes with the same
+seeds. A null-learner item passes when the null learner FAILs the claim; otherwise it fails saying the claim
+is VACUOUS (an xfail, not strict, when the claim declares why in ``Claim.vacuous``).
 
 Nothing heavy happens unless a collected test asks for ``theory_case``: this module imports only pytest, and
 the registry (torch, sympy, the plugins) is built on first use, once per session, with one shared Harness so
@@ -44,7 +46,8 @@ ARGUMENT = "theory_case"
 
 
 class ClaimFailed(pytest.fail.Exception):
-    """A claim's verdict is FAIL: the one outcome a declared ``expected_failure`` turns into an xfail."""
+    """A claim's verdict is FAIL (the one outcome a declared ``expected_failure`` turns into an xfail), or a
+    null learner does not FAIL a claim (an xfail when the claim declares it vacuous)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -124,7 +127,7 @@ class TheoryCase:
     def verify(self) -> None:
         from theory.cases import judge
         from theory.check import Status
-        from theory.render import mutant_report, report
+        from theory.render import mutant_report, null_report, report
 
         case, session = self.case, self.session
         if case.error is not None:
@@ -135,7 +138,11 @@ class TheoryCase:
         algorithm = session.registry.algorithms[case.algorithm]
         claim = algorithm.claim(case.claim)
         result = judge(session.harness, case)
-        if case.mutant is not None:
+        if case.null:
+            text = null_report(case, result, claim, session.budget)
+            if not result.refuted:
+                raise ClaimFailed(text, pytrace=False)
+        elif case.mutant is not None:
             text = mutant_report(case, result, claim, session.budget)
             if not result.caught:
                 pytest.fail(text, pytrace=False)
@@ -179,6 +186,8 @@ def _param(check: TheoryCase) -> Any:
     if case.expected_failure and case.mutant is None:
         marks = (pytest.mark.xfail(reason=f"declared expected failure: {case.expected_failure}",
                                    strict=True, raises=ClaimFailed),)
+    elif case.null and case.vacuous:
+        marks = (pytest.mark.xfail(reason=f"declared vacuous: {case.vacuous}", strict=False, raises=ClaimFailed),)
     return pytest.param(check, id=case.id, marks=marks)
 
 

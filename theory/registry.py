@@ -16,8 +16,8 @@ from importlib import metadata
 
 import pluggy
 
-from theory import hookspecs
-from theory.claims import parse_form
+from theory import hookspecs, mutation
+from theory.claims import Claim, parse_form
 from theory.errors import ClaimError, PluginError
 from theory.sources import BUILTIN_FAMILIES, DISABLE_AUTOLOAD, ENTRY_POINT_GROUP, OWN_DISTRIBUTION
 from theory.spec import SCHEDULES, Algorithm, Family
@@ -34,11 +34,22 @@ class Registry:
     owners: Mapping[str, str]  # algorithm or family name -> plugin name
 
     def algorithm(self, name: str) -> Algorithm:
-        """An algorithm by name, or by ``name[mutant]`` for one of its mutants."""
+        """An algorithm by name, or by ``name[mutant]`` for one of its mutants or nulls, a null learner of a
+        family its claims run on, or a generated mutant (``theory.mutation``)."""
         base, _, mutant = name.partition("[")
         if base not in self.algorithms:
             raise PluginError(name, f"no algorithm of that name (known: {', '.join(sorted(self.algorithms))})")
-        return self.algorithms[base].mutant(mutant.rstrip("]")) if mutant else self.algorithms[base]
+        algorithm, mutant = self.algorithms[base], mutant.rstrip("]")
+        if not mutant:
+            return algorithm
+        families = [self.families[f] for f in dict.fromkeys([algorithm.family, *(c.experiment.family
+                                                                                  for c in algorithm.claims)])]
+        candidates = [*algorithm.mutants, *algorithm.nulls, *(m for f in families for m in f.nulls),
+                      *(g.mutant for g in mutation.generate(algorithm))]
+        for m in candidates:
+            if m.name == mutant:
+                return algorithm.variant(m)
+        return algorithm.mutant(mutant)  # raises, naming the algorithm and the mutant
 
 
 def build_registry(plugins: Iterable[tuple[str, object]] = (), autoload: bool | None = None) -> Registry:
@@ -56,6 +67,12 @@ def build_registry(plugins: Iterable[tuple[str, object]] = (), autoload: bool | 
         _register(manager, name, lambda plugin=plugin: plugin, errors)
     owners: dict[str, str] = {}
     families = _collect(manager, "theorycheck_families", Family, owners, errors)
+    for name in list(families):
+        try:
+            _validate_family(families[name])
+        except ClaimError as exc:
+            errors.append(_chained(PluginError(owners[name], f"family {name!r}: {exc}"), exc))
+            del families[name]
     algorithms = _collect(manager, "theorycheck_algorithms", Algorithm, owners, errors)
     for name in list(algorithms):
         try:
@@ -141,6 +158,11 @@ def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
         for text in claim.experiment.params.values():
             if isinstance(text, str):
                 parse_form(text, claim.experiment.symbols())
+        _validate_nulls(algorithm, claim, families[claim.experiment.family])
+    for invariant in algorithm.invariants:
+        if invariant.metric not in algorithm.metric_names or set(invariant.claims) - claims:
+            raise ClaimError(f"invariant {invariant.name!r} names a metric or claim the algorithm does not have")
+    mutation.validate(algorithm)
     names = [m.name for m in (*algorithm.mutants, *algorithm.nulls)]
     if len(set(names)) < len(names):
         raise ClaimError("two mutants or null learners share a name")
@@ -153,3 +175,26 @@ def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
         if stray:
             raise ClaimError(f"mutant {mutant.name!r} overrides hyper-parameter(s) {sorted(stray)} that the "
                              f"algorithm does not have (it has {sorted(algorithm.hyper) or 'none'})")
+
+
+def _validate_nulls(algorithm: Algorithm, claim: Claim, family: Family) -> None:
+    """The nulls a claim names exist, and every null it runs on measures its metric."""
+    known = {m.name for m in (*algorithm.nulls, *family.nulls)}
+    unknown = set(claim.nulls or ()) - known
+    if unknown:
+        raise ClaimError(f"claim {claim.name!r} names unknown null learner(s) {sorted(unknown)} "
+                         f"(known: {sorted(known) or 'none'})")
+    for null in algorithm.nulls_for(claim, family):
+        if claim.metric not in (null.metric_names or algorithm.metric_names):
+            raise ClaimError(f"null learner {null.name!r} does not measure {claim.metric!r}, the metric of "
+                             f"claim {claim.name!r}")
+
+
+def _validate_family(family: Family) -> None:
+    """A family's null learner is a complete learner that breaks no named claim (the family knows none)."""
+    for null in family.nulls:
+        if not (null.init and null.step and null.metrics and null.metric_names) or null.breaks:
+            raise ClaimError(f"null learner {null.name!r} must bring init, step, metrics and metric_names, "
+                             f"and no breaks (it applies to every claim on the family that uses its metrics)")
+    if len({m.name for m in family.nulls}) < len(family.nulls):
+        raise ClaimError("two null learners share a name")

@@ -9,17 +9,18 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from theory.cases import Case, outcome
+from theory.cases import Case, null_summary, outcome
 from theory.check import Status, Verdict
 from theory.claims import Claim
-from theory.harness import Budget, MutantResult
+from theory.harness import Budget, ClaimResult, MutantResult, NullResult
 from theory.spec import Algorithm
 
 RELATIONS = {"upper": "<=", "lower": ">=", "theta": "= Theta of", "exact": "==", "privacy": "private at epsilon"}
 # What each test of theory.check reports as its estimate.
 ESTIMATES = {"rate": "exponent of {over}", "contraction": "contraction factor per step",
              "privacy": "epsilon lower bound",
-             "envelope": "worst mean/bound", "exact": "largest relative error"}
+             "envelope": "worst mean/bound", "exact": "largest relative error",
+             "invariant": "worst value of the invariant's metric"}
 
 
 def number(value: float | None) -> str:
@@ -43,6 +44,13 @@ def row(verdict: Verdict, **extra: Any) -> dict[str, Any]:
             "evidence": verdict.evidence, "seeds": verdict.seeds, **extra}
 
 
+def claim_row(result: ClaimResult) -> dict[str, Any]:
+    """A claim's row with its null learners' verdicts (``verdict`` VACUOUS when one of them did not FAIL)."""
+    nulls = [{"null": v.algorithm, "verdict": v.status.value, "estimate": v.estimate,
+              "ci": list(v.ci) if v.ci else None, "evidence": v.evidence} for v in result.nulls]
+    return {**row(result.verdict), "verdict": outcome(result), "nulls": nulls, "vacuous": result.vacuous}
+
+
 def algorithm_row(a: Algorithm, plugin: str) -> dict[str, Any]:
     """What ``theorycheck list --json`` says of an algorithm: its paper, claims and mutants."""
     paper = {"title": a.paper.title, "authors": a.paper.authors, "year": a.paper.year, "arxiv": a.paper.arxiv}
@@ -50,8 +58,9 @@ def algorithm_row(a: Algorithm, plugin: str) -> dict[str, Any]:
                "source": c.source, "expected_failure": c.expected_failure, "statement": describe_claim(c)}
               for c in a.claims]
     mutants = [{"name": m.name, "bug": m.bug, "breaks": list(m.breaks)} for m in a.mutants]
+    nulls = [{"name": m.name, "bug": m.bug, "breaks": list(m.breaks)} for m in a.nulls]
     return {"algorithm": a.name, "plugin": plugin, "family": a.family, "paper": paper, "claims": claims,
-            "mutants": mutants}
+            "mutants": mutants, "nulls": nulls}
 
 
 def describe_claim(claim: Claim) -> str:
@@ -64,10 +73,10 @@ def describe_claim(claim: Claim) -> str:
             f"({constants}{claim.source})")
 
 
-def verdict_text(verdict: Verdict, claim: Claim) -> str:
-    """Header, claim, table of grid points and evidence of one verdict."""
+def verdict_text(verdict: Verdict, claim: Claim, label: str | None = None) -> str:
+    """Header, claim, table of grid points and evidence of one verdict (``label`` overrides its outcome)."""
     name = f"{verdict.algorithm}/{verdict.claim}"
-    lines = [f"{name}: {outcome(verdict)} at level {level(verdict)} "
+    lines = [f"{name}: {label or outcome(verdict)} at level {level(verdict)} "
              f"({verdict.test} test, {verdict.seeds} seeds)", f"  claimed:  {describe_claim(claim)}"]
     if verdict.estimate is not None:
         what = ESTIMATES.get(verdict.test, "estimate").format(over=claim.experiment.over)
@@ -111,9 +120,34 @@ def _budget_flags(budget: Budget, prefix: str) -> list[str]:
     return flags
 
 
-def report(case: Case, verdict: Verdict, claim: Claim, budget: Budget) -> str:
-    """The full text of a claim's verdict, ending with the commands that reproduce it."""
-    return f"{verdict_text(verdict, claim)}\n\n{reproduce(case, budget)}"
+def report(case: Case, result: Verdict | ClaimResult, claim: Claim, budget: Budget) -> str:
+    """The full text of a claim's verdict (and its null learners', given a ClaimResult), ending with the
+    commands that reproduce it."""
+    if isinstance(result, Verdict):
+        return f"{verdict_text(result, claim)}\n\n{reproduce(case, budget)}"
+    lines = [verdict_text(result.verdict, claim, outcome(result)), "",
+             f"null learners (each must FAIL): {null_summary(result)}"]
+    if outcome(result) == "VACUOUS":
+        lines.append(f"  VACUOUS: {', '.join(v.algorithm for v in result.escaped)} did not FAIL the claim, so its "
+                     f"PASS says nothing about the algorithm" + (f" (declared: {result.vacuous})"
+                                                                   if result.vacuous else ""))
+    lines += [f"  {v.algorithm}: {v.status.value}; {v.evidence}" for v in result.nulls]
+    return "\n".join(lines) + f"\n\n{reproduce(case, budget)}"
+
+
+def null_report(case: Case, result: NullResult, claim: Claim, budget: Budget) -> str:
+    """Whether a null learner FAILs the claim (it must) or leaves it VACUOUS, then both verdicts."""
+    reference = f"{case.algorithm}/{case.claim}"
+    if result.refuted:
+        head = f"{case.id}: the null learner FAILs {reference}, as it must (it learns nothing: {case.bug})"
+    else:
+        head = (f"{case.id}: {reference} is VACUOUS: the null learner {case.subject}, which learns nothing "
+                f"({case.bug}), is not FAILed (got {result.null.status.value}), so a PASS of this claim "
+                f"does not tell a working algorithm from it")
+        if case.vacuous:
+            head += f"\n  declared vacuous: {case.vacuous}"
+    return "\n".join([head, "", "null learner:", verdict_text(result.null, claim),
+                      "", "correct version:", verdict_text(result.reference, claim), "", reproduce(case, budget)])
 
 
 def mutant_report(case: Case, result: MutantResult, claim: Claim, budget: Budget) -> str:

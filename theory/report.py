@@ -29,11 +29,11 @@ from theory.model import Trace
 from theory.registry import Registry
 from theory.spec import Algorithm
 
-STATUSES = tuple(status.value for status in Status)
-_MARKS = {"PASS": "✅", "FAIL": "❌", "INCONCLUSIVE": "❔", "ERROR": "⚠️", "TIMEOUT": "⏱️"}
+STATUSES = (*(status.value for status in Status), "VACUOUS")  # VACUOUS: a PASS a null learner gets too
+_MARKS = {"PASS": "✅", "FAIL": "❌", "INCONCLUSIVE": "❔", "ERROR": "⚠️", "TIMEOUT": "⏱️", "VACUOUS": "🕳️"}
 _ESTIMATES = {"rate": "fitted exponent", "contraction": "contraction factor per step",
               "envelope": "worst mean / bound", "exact": "largest relative error", "run": "estimate",
-              "privacy": "epsilon lower bound"}
+              "privacy": "epsilon lower bound", "invariant": "worst value of the invariant's metric"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # with <, >, & as entities: no HTML, links, emphasis or cells
 
 
@@ -44,7 +44,8 @@ class _Result:
     trace: Trace
     verdict: Verdict
     base: str  # the correct version's name: the section this result belongs to
-    mutant: str | None
+    mutant: str | None  # a mutant's or a null learner's name
+    null: bool
     algorithm: Algorithm | None  # the correct version, if still registered
     claim: Claim | None
 
@@ -76,13 +77,16 @@ def _resolve(trace: Trace, verdict: Verdict, registry: Registry) -> _Result:
         base, prefix = verdict.mutant_of, f"{verdict.mutant_of}["
         named = verdict.algorithm.startswith(prefix) and verdict.algorithm.endswith("]")
         mutant = verdict.algorithm[len(prefix):-1] if named else verdict.algorithm
-    algorithm, claim = registry.algorithms.get(base), None
+    algorithm, claim, nulls = registry.algorithms.get(base), None, set()
     if algorithm is not None:
+        families = [registry.families[c.experiment.family] for c in algorithm.claims
+                    if c.experiment.family in registry.families]
+        nulls = {m.name for m in (*algorithm.nulls, *(m for f in families for m in f.nulls))}
         try:
             claim = algorithm.claim(verdict.claim)
         except TheoryError:  # the claim is gone from the plugin: render from the trace and verdict alone
             pass
-    return _Result(trace, verdict, base, mutant, algorithm, claim)
+    return _Result(trace, verdict, base, mutant, mutant in nulls, algorithm, claim)
 
 
 def build_context(results: Iterable[tuple[Trace, Verdict]], registry: Registry,
@@ -97,7 +101,7 @@ def build_context(results: Iterable[tuple[Trace, Verdict]], registry: Registry,
     sections: dict[str, list[_Result]] = {}
     for result in resolved:
         sections.setdefault(result.base, []).append(result)
-    totals = {status: sum(r.verdict.status.value == status for r in resolved if r.mutant is None)
+    totals = {status: sum(_status(r, resolved) == status for r in resolved if r.mutant is None)
               for status in STATUSES}
     return {
         "statuses": STATUSES,
@@ -116,10 +120,10 @@ def _summary(results: Sequence[_Result]) -> list[dict[str, Any]]:
     rows = []
     for (family, paper), items in sorted(groups.items()):
         correct = [r for r in items if r.mutant is None]
-        mutants = [r for r in items if r.mutant is not None]
+        mutants = [r for r in items if r.mutant is not None and not r.null]
         rows.append({"family": family, "paper": paper,
                      "algorithms": ", ".join(sorted({r.base for r in items})), "claims": str(len(correct)),
-                     "counts": {s: str(sum(r.verdict.status.value == s for r in correct)) for s in STATUSES},
+                     "counts": {s: str(sum(_status(r, items) == s for r in correct)) for s in STATUSES},
                      "xfail": str(sum(r.verdict.expected_failure is not None for r in correct)),
                      "mutants": f"{sum(_caught(r, items) is True for r in mutants)}/{len(mutants)}"})
     return rows
@@ -131,6 +135,16 @@ def _paper(algorithm: Algorithm | None) -> str:
     paper = algorithm.paper
     arxiv = f", arXiv {paper.arxiv}" if paper.arxiv else ""
     return f"{paper.authors}, {paper.title} ({paper.year}{arxiv})"
+
+
+def _status(r: _Result, results: Sequence[_Result]) -> str:
+    """The status shown: a correct version's PASS is VACUOUS when one of its null learners did not FAIL."""
+    status = r.verdict.status.value
+    if r.mutant is None and status == "PASS" and any(
+            o.null and o.base == r.base and o.verdict.claim == r.verdict.claim and o.verdict.status is not Status.FAIL
+            for o in results):
+        return "VACUOUS"
+    return status
 
 
 def _caught(mutant: _Result, results: Sequence[_Result]) -> bool | None:
@@ -180,13 +194,16 @@ def _row(r: _Result, every: list[_Result]) -> dict[str, Any]:
     v, t = r.verdict, r.trace
     bug = ""
     if r.mutant is not None and r.algorithm is not None:
-        bug = next((m.bug for m in r.algorithm.mutants if m.name == r.mutant), "")
-    caught = _caught(r, every) if r.mutant is not None else None
+        bug = next((m.bug for m in (*r.algorithm.mutants, *r.algorithm.nulls) if m.name == r.mutant), "null learner")
+    caught = _caught(r, every) if r.mutant is not None and not r.null else None
+    status = _status(r, every)
+    role = "null" if r.null else "mutant" if r.mutant is not None else "reference"
     return {
-        "algorithm": v.algorithm, "role": "mutant" if r.mutant is not None else "reference", "bug": bug,
-        "status": v.status.value, "mark": _MARKS.get(v.status.value, ""), "css": v.status.value.lower(),
+        "algorithm": v.algorithm, "role": role, "kind": "null learner" if r.null else "mutant", "bug": bug,
+        "status": status, "mark": _MARKS.get(status, ""), "css": status.lower(),
         "expected": v.expected_failure or "",
-        "caught": _caught_text(caught, v.status),
+        "caught": (("FAILs, as a null learner must" if v.status is Status.FAIL else "leaves the claim VACUOUS")
+                   if r.null else _caught_text(caught, v.status)),
         "test": v.test, "estimate_name": _ESTIMATES.get(v.test, "estimate"), "estimate": _num(v.estimate),
         "ci": f"[{_num(v.ci[0])}, {_num(v.ci[1])}]" if v.ci else "–", "level": f"{v.level:g}",
         "claimed": _num(v.claimed), "evidence": v.evidence, "seeds": str(v.seeds or len(t.seeds)),

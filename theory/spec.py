@@ -64,11 +64,37 @@ class Param:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Invariant:
+    """A feasibility check on a metric: every seed at every grid point must have ``metric <= at_most`` and/or
+    ``metric >= at_least`` (e.g. the distance of the iterate outside the domain stays <= 0).
+
+    A run that breaks it FAILs the claim it was run for, whatever the claim's own test says, with the worst
+    value as evidence. The comparison allows only the rounding of the run's dtype. ``claims`` limits an
+    algorithm's invariant to the claims named (empty: all of them); a family's applies to every run on the
+    family that measures ``metric``.
+    """
+
+    name: str
+    metric: str
+    meaning: str
+    at_most: float | None = None
+    at_least: float | None = None
+    claims: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.at_most is None and self.at_least is None:
+            raise ClaimError(f"invariant {self.name!r} needs at_most, at_least or both")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Family:
     """An instance family: ``generate(params, gen)`` returns an Instance batched like ``gen``.
 
     ``parameters`` declares every parameter the family reads (name -> Param); ``defaults`` fills those an
-    experiment leaves out.
+    experiment leaves out. ``nulls`` are learners that learn nothing on this family (uniform random play on
+    a bandit), each a complete Mutant (``init``, ``step``, ``metrics`` and ``metric_names``, no ``breaks``):
+    every claim run on the family whose metric a null measures is also run on it, unless the claim names its
+    own (``Claim.nulls``). ``invariants`` hold for every run on the family.
     """
 
     name: str
@@ -76,6 +102,8 @@ class Family:
     generate: Callable[[Mapping[str, float], Gen], Instance]
     defaults: Mapping[str, float] = field(default_factory=dict)
     parameters: Mapping[str, Param] = field(default_factory=dict)
+    nulls: tuple[Mutant, ...] = ()
+    invariants: tuple[Invariant, ...] = ()
 
     def instance(self, params: Mapping[str, float], gen: Gen) -> Instance:
         return self.generate({**self.defaults, **params}, gen)
@@ -86,6 +114,8 @@ class Mutant:
     """A plausible bug: a hyper-parameter override or a replaced init/step, and the claims it must break.
 
     A replaced ``step`` runs without the algorithm's compiled ``kernel`` unless the mutant brings its own.
+    A family's null learner also replaces ``metrics`` (and says which ``metric_names`` it measures), since its
+    state is its own.
     """
 
     name: str
@@ -95,6 +125,8 @@ class Mutant:
     init: Init | None = None
     step: Step | None = None
     kernel: Kernel | None = None
+    metrics: Metrics | None = None
+    metric_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,7 +140,13 @@ class Algorithm:
     Reading the horizon under any schedule but ``per_horizon`` is an error that says so.
 
     ``nulls`` are learners that learn nothing (uniform random, frozen, greedy, no projection), declared like
-    mutants: each must FAIL the claims it ``breaks``; a claim that a null learner PASSes is vacuous.
+    mutants: each must FAIL the claims it ``breaks``; a claim that a null learner PASSes is VACUOUS
+    (``theory.cases``). ``invariants`` are feasibility checks on every run of its claims (``Invariant``).
+
+    ``mutable`` says which numeric hyper-parameters ``theorycheck audit`` may mutate, and how
+    (``theory.mutation``): name -> operators among ``x2``, ``half``, ``neg``; the key ``t`` with ``+1`` or
+    ``-1`` shifts the step counter the step sees. None (the default) mutates every numeric hyper-parameter
+    with ``x2``, ``half`` and ``neg``; ``{}`` generates nothing.
 
     ``kernel`` is an optional compiled CPU path, chosen by measurement where torch's per-operation overhead
     dominates a step: ``kernel(state, instance, first, last, hyper, gen)`` does what calling ``step`` for
@@ -128,6 +166,8 @@ class Algorithm:
     hyper: Mapping[str, Any] = field(default_factory=dict)
     mutants: tuple[Mutant, ...] = ()
     nulls: tuple[Mutant, ...] = ()
+    invariants: tuple[Invariant, ...] = ()
+    mutable: Mapping[str, tuple[str, ...]] | None = None
     schedule: Schedule = "anytime"
     version: str = "1"
     dtype: str = "float64"
@@ -145,8 +185,24 @@ class Algorithm:
         """The algorithm with one of its mutants (or null learners) applied."""
         for m in (*self.mutants, *self.nulls):
             if m.name == name:
-                return dataclasses.replace(
-                    self, name=f"{self.name}[{m.name}]", hyper={**self.hyper, **m.hyper},
-                    init=m.init or self.init, step=m.step or self.step, mutants=(), nulls=(), mutant_of=self.name,
-                    kernel=m.kernel if m.step or m.kernel else self.kernel)
+                return self.variant(m)
         raise ClaimError(f"algorithm {self.name!r} has no mutant {name!r}")
+
+    def variant(self, m: Mutant) -> Algorithm:
+        """The algorithm with ``m`` applied: one of its own mutants or nulls, a family's null learner or a
+        generated mutant (``theory.mutation``), named ``algorithm[mutant]``."""
+        return dataclasses.replace(
+            self, name=f"{self.name}[{m.name}]", hyper={**self.hyper, **m.hyper}, init=m.init or self.init,
+            step=m.step or self.step, metrics=m.metrics or self.metrics,
+            metric_names=m.metric_names or self.metric_names, mutants=(), nulls=(), mutant_of=self.name,
+            kernel=m.kernel if m.step or m.kernel else self.kernel)
+
+    def nulls_for(self, claim: Claim, family: Family) -> tuple[Mutant, ...]:
+        """The null learners ``claim`` is also run on: those it names (its own first, then ``family``'s), or
+        by default the algorithm's nulls that break it and the family's nulls that measure its metric."""
+        own = {m.name: m for m in self.nulls}
+        shared = {m.name: m for m in family.nulls}
+        if claim.nulls is not None:
+            return tuple(own.get(name) or shared[name] for name in claim.nulls)
+        return (*(m for m in self.nulls if claim.name in m.breaks),
+                *(m for m in family.nulls if claim.metric in m.metric_names and m.name not in own))
