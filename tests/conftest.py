@@ -9,3 +9,4 @@ pytest_plugins = ["pytester"]
 def _store_in_tmp(tmp_path, monkeypatch):
     """CLI runs keep their default result store in the test's own folder, never in the working tree."""
     monkeypatch.setattr("theory.cli.DEFAULT_STORE", tmp_path / "results.sqlite")
+    monkeypatch.setenv("THEORYCHECK_CACHE_DIR", str(tmp_path / "cache"))  # nor the listing in the user's cache

@@ -11,7 +11,8 @@ import pytest
 from fakes import geometric_grid, make_claim, make_trace
 from scipy import stats as scipy_stats
 
-from theory import Status, check
+from theory import Status, check, stats
+from theory.check import FormCurve
 from theory.errors import ClaimError
 
 GRID = geometric_grid(7, 14)  # T = 128 .. 16384, eight points
@@ -276,6 +277,32 @@ def test_envelope_lower():
     assert "cannot tell whether the mean is below the bound" in unsure.evidence
 
 
+def test_envelope_a_metric_on_its_bound_to_the_last_ulps_passes():
+    """GD on its worst-case function meets its bound with equality: the metric is the bound to a few ulps, with
+    spread across seeds of the same size. Rounding is no evidence: it must PASS, not FAIL (issue 17, item 3)."""
+    claim = envelope("2*sqrt(T)")
+    bound = 2 * np.sqrt(T[:5])
+    ulps = np.random.default_rng(17).integers(2, 5, size=(32, 5))  # 2..4 ulps above the bound
+    metric = bound + ulps * np.spacing(bound)
+    assert stats.holm(stats.mean_tests(metric, bound, 0.99).p_above, 0.01).all()  # "above" without an allowance
+    verdict = check(claim, make_trace(metric, GRID[:5]))
+    assert verdict.status is Status.PASS, verdict.evidence
+    assert check(claim, make_trace(np.tile(bound, (32, 1)), GRID[:5])).status is Status.PASS
+    lower = check(envelope("2*sqrt(T)", "lower"), make_trace(bound - ulps * np.spacing(bound), GRID[:5]))
+    assert lower.status is Status.PASS, lower.evidence
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_envelope_above_by_more_than_the_rounding_allowance_fails(dtype):
+    bound = 2 * np.sqrt(T[:5])
+    excess = 4 * stats.rounding_allowance(dtype, 1.0)  # beyond the allowance, and many times the spread
+    spread = np.random.default_rng(18).normal(0, excess / 100, size=(32, 5))
+    verdict = check(envelope("2*sqrt(T)"), make_trace(bound * (1 + excess + spread), GRID[:5], dtype=dtype))
+    assert verdict.status is Status.FAIL, verdict.evidence
+    under = check(envelope("2*sqrt(T)", "lower"), make_trace(bound * (1 - excess + spread), GRID[:5], dtype=dtype))
+    assert under.status is Status.FAIL, under.evidence
+
+
 def test_envelope_rows_hold_means_and_form_values():
     metric = noisy(np.sqrt(T[:5]), 32, 100.0, 16)
     verdict = check(envelope("2*sqrt(T)"), make_trace(metric, GRID[:5]))
@@ -309,6 +336,49 @@ def test_exact_tolerance_follows_the_dtype_and_the_claim():
     assert check(claim, make_trace(values, GRID[:4], dtype="float64")).status is Status.FAIL
     loose = make_claim("T**2", "exact", grid=GRID[:4], free=(), rtol=1e-3)
     assert check(loose, make_trace(values * (1 + 1e-4), GRID[:4])).status is Status.PASS
+
+
+def test_exact_against_zero_compares_absolutely():
+    """Two implementations agree: their difference is 0 to within atol, an absolute tolerance (item 7)."""
+    claim = make_claim("0", "exact", grid=GRID[:4], free=(), atol=1e-12)
+    noise = np.random.default_rng(19).normal(0, 1e-14, size=(6, 4))
+    verdict = check(claim, make_trace(noise, GRID[:4]))
+    assert verdict.status is Status.PASS, verdict.evidence
+    assert "largest absolute error" in verdict.evidence and "against atol 1e-12" in verdict.evidence
+    off = noise.copy()
+    off[2, 1] = 1e-9
+    assert check(claim, make_trace(off, GRID[:4])).status is Status.FAIL
+    near = make_claim("T - 128", "exact", grid=GRID[:4], free=())  # zero at T=128, with no atol
+    with pytest.raises(ClaimError, match="compare with 0 through atol"):
+        check(near, make_trace(noise, GRID[:4]))
+
+
+def test_exact_against_zero_needs_atol_and_atol_needs_an_exact_claim():
+    with pytest.raises(ClaimError, match="an exact claim against 0 has no relative error: set atol"):
+        make_claim("0", "exact", grid=GRID[:4], free=())
+    with pytest.raises(ClaimError, match="atol 1e-09 is for exact claims"):
+        make_claim("2*sqrt(T)", "upper", grid=GRID[:4], free=(), atol=1e-9)
+
+
+# --- decimal exponents --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("exponent", [round(0.01 * k, 2) for k in range(1, 100)] + [1.5, 2.5, 1.25, 3.75])
+def test_decimal_exponents_are_read_exactly(exponent):
+    """sympy's limit mis-read float exponents (T**0.3 "grew exponentially", T**0.1 had exponent 0)."""
+    trace = make_trace(np.ones((2, len(GRID))), GRID)
+    curve = FormCurve(make_claim(f"C*T**{exponent}", grid=GRID), trace, {})
+    assert curve.exponent == pytest.approx(exponent, abs=1e-12)
+    constant = FormCurve(make_claim("C*T**a", grid=GRID, constants={"a": exponent}), trace, {})
+    assert constant.exponent == pytest.approx(exponent, abs=1e-12)
+    hyper = FormCurve(make_claim("C*T**a*log(T)", grid=GRID), trace, {"a": exponent})
+    assert hyper.exponent == pytest.approx(exponent, abs=1e-12)
+
+
+def test_a_metric_growing_like_a_small_decimal_power_passes_its_theta_claim():
+    verdict = check(make_claim("C*T**0.1", "theta", grid=GRID), make_trace(noisy(T**0.1, 64, 400.0, 20), GRID))
+    assert verdict.status is Status.PASS and verdict.test == "rate", verdict.evidence
+    assert verdict.claimed == pytest.approx(0.1)
 
 
 # --- runs that did not finish -------------------------------------------------------------------------------

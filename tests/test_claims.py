@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import builtins
 import math
+import re
 import time
 
 import pytest
@@ -30,8 +31,8 @@ C, K, T, t, rho = (sympy.Symbol(name, positive=True) for name in ("C", "K", "T",
     ("e**t", sympy.exp(t)),
     ("C*T**(2/3)", C * T ** sympy.Rational(2, 3)),
     ("-C + abs(T) + exp(-t)", -C + T + sympy.exp(-t)),
-    ("  0.5*C*log(T)  ", sympy.Float(0.5) * C * sympy.log(T)),
-    ("+T - 1e-3", T - sympy.Float(1e-3)),
+    ("  0.5*C*log(T)  ", C * sympy.log(T) / 2),
+    ("+T - 1e-3", T - sympy.Rational(1, 1000)),
 ])
 def test_valid_forms_parse_to_the_expected_expression(text, expected):
     parsed = parse_form(text, SYMBOLS)
@@ -71,7 +72,9 @@ def test_symbols_are_positive_so_log_factors_simplify():
     ("open('f')", "a call to open"),
     ("exec('x=1')", "a call to exec"),
     ("getattr(T, 'real')", "a call to getattr"),
-    ("sqrt.__call__(T)", "attribute"),
+    ("sqrt.__call__(T)", "a call to sqrt.__call__"),
+    ("__import__('os').system('x')", "a call to __import__ is not allowed"),
+    ("T*os.path.join('a')", "a call to os.path.join is not allowed"),
     ("unknown*T", "unknown symbol 'unknown'"),
     ("[x for x in (1, 2)]", "listcomp"),
     ("sum(x for x in (1, 2))", "a call to sum"),
@@ -247,6 +250,47 @@ def test_expression_accepts_hyper_parameters_constants_and_parameters():
     assert sympy.Symbol("eta", positive=True) in c.expression(frozenset({"eta"})).free_symbols
 
 
+def test_a_string_constant_is_parsed_when_the_claim_is_made_and_never_run(tmp_path, monkeypatch):
+    """Issue 17, item 1: sympy's subs ran a string constant as code at check time, and with '+ 1' the claim even
+    came out INCONCLUSIVE. Now it is refused when the Claim is built, and says what it found."""
+    monkeypatch.chdir(tmp_path)
+    for hostile in ("__import__('os').system('touch pwned')", "__import__('os').system('touch pwned') + 1"):
+        with pytest.raises(ClaimError, match="constant 'c'.*a call to __import__ is not allowed|a call to __import__"):
+            claim(form="c*C*T", constants={"c": hostile})
+    assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("fields, says", [
+    (dict(constants={"c": True}), "must be a finite number or a form without symbols"),
+    (dict(constants={"c": math.inf}), "must be a finite number or a form without symbols"),
+    (dict(constants={"c": "T"}), "the unknown symbol 'T'"),
+    (dict(constants={"_c": 2.0}), "must be a name of letters"),
+    (dict(free=("C D",)), "the free constant 'C D' must be a name"),
+    (dict(form="C*T.real"), "attribute"),
+    (dict(form="C*open('x')"), "a call to open"),
+    (dict(kind="privacy", form="eps", neighbour="other", delta="exec('1')"), "a call to exec"),
+])
+def test_every_string_field_of_a_claim_goes_through_the_parser(fields, says):
+    with pytest.raises(ClaimError, match=re.escape(says)):
+        claim(**fields)
+
+
+def test_string_constants_are_exact_numbers():
+    c = claim(form="c*C*T", constants={"c": "1/3", "d": 0.3, "n": 4})
+    assert c.constant_values() == {"c": sympy.Rational(1, 3), "d": sympy.Rational(3, 10), "n": sympy.Integer(4)}
+
+
+def test_the_scaling_variable_must_be_a_name():
+    with pytest.raises(ClaimError, match="the scaling variable 'T T' must be a name"):
+        Experiment(family="f", over="T T", grid=(1, 2, 3))
+
+
+def test_decimals_parse_to_the_rationals_they_read_as():
+    assert parse_form("T**0.3", SYMBOLS) == T ** sympy.Rational(3, 10)
+    assert parse_form("1e-3*T", SYMBOLS) == T / 1000
+    assert parse_form("2.5e3", SYMBOLS) == 2500
+
+
 def test_explicit_means_no_free_constant_in_the_form():
     assert claim(form="3*sqrt(T)", free=()).explicit
     assert claim(form="3*sqrt(T)").explicit  # C declared free but unused: the bound is explicit
@@ -284,9 +328,13 @@ def test_at_refuses_a_parameter_that_is_not_a_real_number_there():
 
 
 def test_parameters_cannot_smuggle_code():
-    e = experiment(params={"gap": "__import__('os').getcwd()"})
-    with pytest.raises(ClaimError):
-        e.at(10.0)
+    with pytest.raises(ClaimError, match="a call to __import__ is not allowed"):
+        experiment(params={"gap": "__import__('os').getcwd()"})  # refused when declared, not when used
+
+
+def test_a_parameter_may_only_use_the_scaling_variable_and_number_parameters():
+    with pytest.raises(ClaimError, match="unknown symbol 'gap'"):
+        experiment(params={"gap": "1/T", "half": "gap/2"})  # at() could not evaluate it
 
 
 def test_depends_on_over():

@@ -150,6 +150,20 @@ def test_budget_options_reach_the_harness(install, capsys):
     assert code == 0 and row["seeds"] == 5
 
 
+def test_a_base_seed_is_reproduced_through_the_public_api(install, capsys):
+    """Issue 17, item 7: what ``--seed BASE`` runs, a script can run from ``theory`` without private imports."""
+    from theory import Budget, Harness, seed_block
+
+    registry = install(("fake", fakes.Plugin(fakes.algorithm())))  # what build_registry() gives the CLI
+    code, [row] = rows(capsys, "run", "--seeds", "5", "--seed", "7", "--no-store")
+    assert code == 0
+    algorithm = registry.algorithm("fake")
+    harness = Harness(registry, Budget(seeds=5, base_seed=7))
+    assert harness.trace(algorithm, algorithm.claims[0]).seeds == tuple(seed_block(7, 5))
+    verdict = harness.verdict(algorithm, algorithm.claims[0])
+    assert (verdict.status.value, verdict.estimate, list(verdict.ci)) == (row["verdict"], row["estimate"], row["ci"])
+
+
 def test_check_prints_header_table_evidence_and_reproduce_commands(install, capsys):
     install(("fake", fakes.Plugin(fakes.failing())))
     code, out, _ = theorycheck(capsys, "check", "bad", "rate", "--seed", "3", "--quick")

@@ -60,3 +60,23 @@ def test_a_cached_list_imports_neither_torch_nor_sympy(tmp_path):
     second = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert first.strip() == "['sympy', 'torch']"  # the first listing builds the registry
     assert second.strip() == "[]"
+
+
+def test_list_keeps_its_cache_in_the_user_cache_folder_not_the_current_one(monkeypatch, tmp_path, capsys):
+    """Issue 17, item 7: ``theorycheck list`` wrote .theorycheck/listing.json into whatever folder it ran in."""
+    from theory import cli
+
+    work = tmp_path / "project"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.delenv(listing.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cli.main(["list", "--json"]) == 0
+    capsys.readouterr()
+    assert list(work.iterdir()) == []
+    assert (tmp_path / "xdg" / "theorycheck" / "listing.json").is_file()
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert listing.cache_file() == tmp_path / "home" / ".cache" / "theorycheck" / "listing.json"
+    monkeypatch.setenv(listing.CACHE_ENV, str(tmp_path / "mine"))
+    assert listing.cache_file() == tmp_path / "mine" / "listing.json"

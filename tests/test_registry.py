@@ -172,16 +172,10 @@ def test_hook_with_a_wrong_signature(no_entry_points):
 
 @pytest.mark.parametrize("change, says", [
     (dict(metric="loss"), "claim 'rate' is on unknown metric 'loss' (the algorithm measures regret, reward)"),
-    (dict(form="C*sqrt(T"), "is not an arithmetic expression"),
-    (dict(form="__import__('os')"), "a call to __import__ is not allowed"),
-    (dict(form="C*__builtins__"), "the name '__builtins__' is not allowed"),
-    (dict(form="__import__('os').system('true')"), "a call to attribute is not allowed"),
     (dict(form="C*sqrt(T)*mystery"), "the unknown symbol 'mystery'"),
     (dict(form="sqrt(C*T)"), "free constant C must be a plain factor"),
     (dict(experiment=Experiment(family="nowhere", over="T", grid=(1, 2, 3))),
      "claim 'rate' names unknown family 'nowhere'"),
-    (dict(experiment=bandit_experiment(K=3, best=0.9, gap="sqrt(T")), "is not an arithmetic expression"),
-    (dict(experiment=bandit_experiment(K=3, best=0.9, gap="open('x')")), "a call to open"),
 ])
 def test_invalid_claim(no_entry_points, change, says):
     registry = build(("claims", AlgorithmsPlugin(with_claim(valid_algorithm("bad-claim"), **change))))
@@ -189,6 +183,70 @@ def test_invalid_claim(no_entry_points, change, says):
     assert error.cause.startswith("algorithm 'bad-claim': ")
     assert says in error.cause
     assert "bad-claim" not in registry.algorithms
+
+
+class LazyPlugin:
+    """Builds its algorithm inside the hook, as a plugin module does at import: a refusal at construction is
+    then the plugin's load error."""
+
+    def __init__(self, build):
+        self.build = build
+
+    @hookimpl
+    def theorycheck_algorithms(self):
+        return [self.build()]
+
+
+@pytest.mark.parametrize("change, says", [
+    (dict(experiment=lambda: bandit_experiment(K=3, best=0.9, gap="sqrt(T")), "is not an arithmetic expression"),
+    (dict(experiment=lambda: bandit_experiment(K=3, best=0.9, gap="open('x')")), "a call to open"),
+    (dict(constants={"c": "__import__('os').system('true')"}), "a call to __import__ is not allowed"),
+    (dict(constants={"c": "T + 1"}), "the unknown symbol 'T'"),
+    (dict(constants={"c": [1]}), "constant 'c' must be a finite number or a form without symbols"),
+    (dict(delta="exec('1')"), "a call to exec"),
+    (dict(form="C*T.real"), "attribute"),
+    (dict(form="C*sqrt(T"), "is not an arithmetic expression"),
+    (dict(form="__import__('os')"), "a call to __import__ is not allowed"),
+    (dict(form="C*__builtins__"), "the name '__builtins__' is not allowed"),
+    (dict(form="__import__('os').system('true')"), "a call to __import__ is not allowed"),
+    (dict(form="C*os.system('true')"), "a call to os.system is not allowed"),
+])
+def test_every_string_field_is_parsed_when_the_plugin_loads(no_entry_points, tmp_path, monkeypatch, change, says):
+    plugin = LazyPlugin(lambda: with_claim(valid_algorithm("hostile"),
+                                           **{k: v() if callable(v) else v for k, v in change.items()}))
+    error = only_error(build(("hostile", plugin)), "hostile")
+    assert "raised ClaimError" in error.cause and says in error.cause
+
+
+def test_a_constant_cannot_run_code(no_entry_points, tmp_path, monkeypatch):
+    """The defect: sympy's subs ran a string constant as code when the claim was checked."""
+    monkeypatch.chdir(tmp_path)
+    hostile = "__import__('os').system('touch pwned') + 1"
+    plugin = LazyPlugin(lambda: with_claim(valid_algorithm("hostile"), constants={"c": hostile}, form="c*T"))
+    registry = build(("hostile", plugin))
+    assert "hostile" not in registry.algorithms
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_string_constants_are_numbers_written_as_forms(no_entry_points):
+    registry = build(("exact", AlgorithmsPlugin(with_claim(valid_algorithm("thirds"), constants={"c": "1/3"},
+                                                           form="c*C*T"))))
+    assert "thirds" in registry.algorithms, registry.errors
+
+
+@pytest.mark.parametrize("bad", ["ho[alpha=2]", "a]", "a/b", "two words", "tab\t", ""])
+@pytest.mark.parametrize("where", ["algorithm", "mutant", "null", "claim", "family"])
+def test_names_the_name_protocol_cannot_carry_are_refused(no_entry_points, bad, where):
+    mutant = Mutant(name=bad if where == "mutant" else "lazy", bug="b", breaks=("rate",))
+    null = Mutant(name=bad if where == "null" else "frozen", bug="b", breaks=("rate",))
+    algorithm = valid_algorithm(bad if where == "algorithm" else "named", mutants=(mutant,), nulls=(null,))
+    if where == "claim":
+        algorithm = dataclasses.replace(with_claim(algorithm, name=bad), mutants=(), nulls=())
+    plugin = FamiliesPlugin(fake_family(bad)) if where == "family" else AlgorithmsPlugin(algorithm)
+    error = only_error(build(("names", plugin)), "names")
+    assert "which names cannot carry" in error.cause or "is empty" in error.cause
+    assert repr(bad) in error.cause
+    assert bad not in build(("names", plugin)).algorithms
 
 
 def test_unknown_family_of_an_algorithm(no_entry_points):

@@ -3,6 +3,7 @@ per point as declared, and every way a plugin can go wrong ends as a Trace, neve
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 import time
@@ -114,6 +115,20 @@ def test_parameters_that_depend_on_the_scaling_variable_force_per_point_runs():
     assert np.all(trace.metrics["horizon"] == 0)  # per point, and still not told the horizon
     # a fresh instance at every grid point, with that point's gap
     np.testing.assert_allclose(trace.metrics["gap"], np.tile(1 / np.sqrt(GRID), (4, 1)), rtol=1e-12)
+
+
+def test_a_family_that_reads_the_scaling_variable_is_rebuilt_at_every_grid_point():
+    """Issue 17, item 7: a family given T in its parameters saw only the largest T under an anytime algorithm."""
+    def generate(params, gen):
+        return BERNOULLI.generate({**params, "gap": 1 / float(params["T"]) ** 0.5}, gen)
+
+    family = dataclasses.replace(BERNOULLI, name="reads-T", generate=generate)
+    experiment = bandit_experiment(GRID, K=3, best=0.9)
+    trace = run(probe_algorithm(), family, experiment, GRID, [0, 1])
+    assert trace.status == "ok", trace.message
+    np.testing.assert_allclose(trace.metrics["gap"], np.tile(1 / np.sqrt(GRID), (2, 1)), rtol=1e-12)
+    assert np.array_equal(trace.metrics["steps"], np.tile(GRID, (2, 1)))
+    assert np.all(trace.metrics["horizon"] == 0)  # rebuilt per point, still never told the horizon
 
 
 def test_fixed_steps_run_every_grid_point_for_that_many_steps():

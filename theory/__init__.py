@@ -1,7 +1,9 @@
 """theorycheck: turn the claims of theory papers into checks that run.
 
 The public face for plugin authors: mark hook functions with ``hookimpl`` and return the dataclasses below.
-Everything else in ``theory`` may change between versions.
+``Harness``, ``Budget`` and ``seed_block`` reproduce a command's run from Python (``--seed BASE`` is
+``Budget(base_seed=BASE)``; its seeds are ``seed_block(BASE, count)``). Everything else in ``theory`` may
+change between versions.
 
 Names are imported on first use: the CLI's ``--help`` and the pytest plugin (loaded by every pytest run in
 an environment where theorycheck is installed) must not pay for importing torch and sympy.
@@ -17,25 +19,27 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from theory.check import Status, Verdict, check
     from theory.claims import Claim, Experiment
+    from theory.harness import Budget, Harness
     from theory.hookspecs import hookimpl
     from theory.kernels import Kernel
     from theory.model import Trace
-    from theory.random import Gen
+    from theory.random import Gen, seed_block
     from theory.registry import Registry, build_registry
     from theory.runner import run
     from theory.spec import Algorithm, Family, Instance, Invariant, Mutant, Paper, Param
 
 _HOMES = {
     "Status": "check", "Verdict": "check", "Claim": "claims", "Experiment": "claims",
-    "hookimpl": "hookspecs", "Kernel": "kernels", "Gen": "random", "Registry": "registry",
-    "build_registry": "registry",
+    "Budget": "harness", "Harness": "harness", "hookimpl": "hookspecs", "Kernel": "kernels", "Gen": "random",
+    "seed_block": "random", "Registry": "registry", "build_registry": "registry",
     "Trace": "model", "run": "runner", "Algorithm": "spec", "Family": "spec", "Instance": "spec",
     "Invariant": "spec", "Mutant": "spec", "Paper": "spec", "Param": "spec",
 }
 
 __all__ = [
-    "Algorithm", "Claim", "Experiment", "Family", "Gen", "Instance", "Invariant", "Kernel", "Mutant", "Paper",
-    "Param", "Registry", "Status", "Trace", "Verdict", "build_registry", "check", "hookimpl", "run",
+    "Algorithm", "Budget", "Claim", "Experiment", "Family", "Gen", "Harness", "Instance", "Invariant", "Kernel",
+    "Mutant", "Paper", "Param", "Registry", "Status", "Trace", "Verdict", "build_registry", "check", "hookimpl",
+    "run", "seed_block",
 ]
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import math
 from collections.abc import Mapping
@@ -24,7 +25,7 @@ import numpy as np
 import sympy
 
 from theory import privacy, stats
-from theory.claims import Claim, parse_form
+from theory.claims import Claim, exact_number, parse_form
 from theory.errors import ClaimError
 from theory.model import Trace
 
@@ -100,28 +101,34 @@ def check(claim: Claim, trace: Trace, hyper: Mapping[str, object] | None = None,
     if claim.kind == "exact":
         return _exact(claim, trace, values, curve, base)
     if claim.explicit:
-        return _envelope(claim, tests, curve, base)
+        return _envelope(claim, values, trace.dtype, curve, base)
     return _rate(claim, trace, values, curve, base)
 
 
 class FormCurve:
     """The claim's form as a function of the scaling variable alone, evaluated on the trace's grid.
 
-    Parameters given as expressions of the scaling variable are substituted, free constants set to 1.
-    ``exponent`` is the form's power of x at infinity (lim x f'/f): finite for power-like forms (log
-    factors do not change it), -inf for exponentially decaying ones, whose per-step log factor is ``log_rate``.
+    Parameters given as expressions of the scaling variable are substituted, free constants set to 1; every
+    number enters as an exact rational (``claims.exact_number``). ``exponent`` is the form's power of x at
+    infinity (lim x f'/f): finite for power-like forms (log factors do not change it), -inf for exponentially
+    decaying ones, whose per-step log factor is ``log_rate``. Both are found only when a rate test asks.
+    The form must be positive on the grid, except in an ``exact`` claim with ``atol``, which compares absolutely.
     """
 
     def __init__(self, claim: Claim, trace: Trace, hyper: Mapping[str, object]):
         experiment = claim.experiment
-        numeric_hyper = {k: float(v) for k, v in hyper.items()
-                         if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        self.claim = claim
+        numeric_hyper = {k: exact_number(v) for k, v in hyper.items()
+                         if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
         expr = claim.expression(frozenset(numeric_hyper))
-        x = sympy.Symbol(experiment.over, positive=True)
+        self.x = x = sympy.Symbol(experiment.over, positive=True)
+        self.top = trace.grid[-1]
         fixed = experiment.scalars()
-        subs: dict[sympy.Symbol, sympy.Expr | float] = {
-            sympy.Symbol(k, positive=True): v for k, v in {**numeric_hyper, **fixed, **claim.constants}.items()}
-        subs.update({sympy.Symbol(k, positive=True): 1 for k in claim.free})
+        subs: dict[sympy.Symbol, sympy.Expr] = {
+            sympy.Symbol(k, positive=True): v
+            for k, v in {**numeric_hyper, **{k: exact_number(v) for k, v in fixed.items()},
+                         **claim.constant_values()}.items()}
+        subs.update({sympy.Symbol(k, positive=True): sympy.Integer(1) for k in claim.free})
         for key, text in experiment.params.items():
             if isinstance(text, str):
                 parsed = parse_form(text, frozenset(fixed) | {experiment.over})
@@ -130,16 +137,32 @@ class FormCurve:
         if self.expr.free_symbols - {x}:
             raise ClaimError(f"claim {claim.name!r}: form {claim.form!r} leaves {self.expr.free_symbols - {x}} unbound")
         self.values = np.array([float(self.expr.subs(x, v).evalf()) for v in trace.grid])
-        if not np.all(np.isfinite(self.values)) or np.any(self.values <= 0):
-            raise ClaimError(f"claim {claim.name!r}: form {claim.form!r} is not positive and finite on {trace.grid}")
+        absolute = claim.kind == "exact" and claim.atol is not None
+        if not np.all(np.isfinite(self.values)) or (not absolute and np.any(self.values <= 0)):
+            needs = "finite" if absolute else "positive and finite"
+            hint = "" if absolute or claim.kind != "exact" else " (compare with 0 through atol)"
+            raise ClaimError(f"claim {claim.name!r}: form {claim.form!r} is not {needs} on {trace.grid}{hint}")
+
+    @property
+    def exponent(self) -> float:
+        return self._scaling[0]
+
+    @property
+    def log_rate(self) -> float | None:
+        return self._scaling[1]
+
+    @functools.cached_property
+    def _scaling(self) -> tuple[float, float | None]:
+        x = self.x
         try:
-            shape = _active_branches(self.expr, x, trace.grid[-1])
-            self.exponent = float(sympy.limit(x * sympy.diff(shape, x) / shape, x, sympy.oo))
-            self.log_rate = (float(sympy.limit(sympy.diff(sympy.log(shape), x), x, sympy.oo))
-                             if self.exponent == -math.inf else None)
+            shape = _active_branches(self.expr, x, self.top)
+            exponent = float(sympy.limit(x * sympy.diff(shape, x) / shape, x, sympy.oo))
+            log_rate = (float(sympy.limit(sympy.diff(sympy.log(shape), x), x, sympy.oo))
+                        if exponent == -math.inf else None)
         except (NotImplementedError, TypeError, ValueError) as exc:
-            raise ClaimError(f"claim {claim.name!r}: cannot find how form {claim.form!r} scales in "
-                             f"{experiment.over} ({type(exc).__name__})") from None
+            raise ClaimError(f"claim {self.claim.name!r}: cannot find how form {self.claim.form!r} scales in "
+                             f"{self.claim.experiment.over} ({type(exc).__name__})") from None
+        return exponent, log_rate
 
 
 def _active_branches(expr: sympy.Expr, x: sympy.Symbol, at: float) -> sympy.Expr:
@@ -154,19 +177,29 @@ def _active_branches(expr: sympy.Expr, x: sympy.Symbol, at: float) -> sympy.Expr
 
 
 def _exact(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, base: dict) -> Verdict:
-    tolerance = claim.rtol if claim.rtol is not None else stats.exact_tolerance(trace.dtype)
-    error = stats.relative_error(values, curve.values[None, :])
+    """Relative error under ``rtol`` (or the dtype's tolerance); absolute error under ``atol`` when the claim
+    sets one, which is how an equality with 0 (two implementations' difference) is written."""
+    if claim.atol is not None:
+        tolerance, error, what = claim.atol, np.abs(values - curve.values[None, :]), "absolute"
+    else:
+        tolerance = claim.rtol if claim.rtol is not None else stats.exact_tolerance(trace.dtype)
+        error, what = stats.relative_error(values, curve.values[None, :]), "relative"
     worst = float(error.max())
     seed, point = np.unravel_index(int(error.argmax()), error.shape)
     status = Status.PASS if worst <= tolerance else Status.FAIL
+    against = f"atol {tolerance:.1g}" if claim.atol is not None else f"tolerance {tolerance:.1g} for {trace.dtype}"
     return Verdict(**base, status=status, test="exact", estimate=worst, claimed=tolerance, threshold=tolerance,
-                   evidence=f"largest relative error {worst:.3g} (seed {trace.seeds[seed]}, {claim.experiment.over}="
-                            f"{trace.grid[point]:g}) against tolerance {tolerance:.1g} for {trace.dtype}")
+                   evidence=f"largest {what} error {worst:.3g} (seed {trace.seeds[seed]}, {claim.experiment.over}="
+                            f"{trace.grid[point]:g}) against {against}")
 
 
-def _envelope(claim: Claim, tests: stats.MeanTests, curve: FormCurve, base: dict) -> Verdict:
+def _envelope(claim: Claim, values: np.ndarray, dtype: str, curve: FormCurve, base: dict) -> Verdict:
+    """The t-tests run against the bound moved outward by a few ulps of its scale (``stats.rounding_allowance``):
+    a metric that meets its bound with equality differs from it only by rounding, which is no evidence."""
     alpha = 1 - claim.level
     upper = claim.kind == "upper"
+    slack = stats.rounding_allowance(dtype, np.abs(curve.values))
+    tests = stats.mean_tests(values, curve.values + slack if upper else curve.values - slack, claim.level)
     ratio = tests.mean / curve.values
     confident_inside = tests.p_below if upper else tests.p_above
     confident_outside = tests.p_above if upper else tests.p_below

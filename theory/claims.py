@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Literal
 
 import sympy
@@ -99,7 +100,7 @@ class _Builder:
             raise self.refuse(f"the literal {value!r}")
         if not math.isfinite(value) or abs(value) > MAX_LITERAL:
             raise self.refuse(f"the literal {value!r} (beyond {MAX_LITERAL:g})")
-        return sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
+        return exact_number(value)
 
     def name(self, identifier: str) -> sympy.Expr:
         if identifier.startswith("_") or not _NAME.match(identifier):
@@ -112,11 +113,53 @@ class _Builder:
 
     def call(self, node: ast.Call) -> sympy.Expr:
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            raise self.refuse("a call to " + (node.func.id if isinstance(node.func, ast.Name)
-                                              else type(node.func).__name__.lower()))
+            raise self.refuse(f"a call to {_callee(node.func)}")
         if node.keywords or not node.args or any(isinstance(a, ast.Starred) for a in node.args):
             raise self.refuse(f"keyword or starred arguments to {node.func.id}")
         return FUNCTIONS[node.func.id](*(self.build(a) for a in node.args))
+
+
+def exact_number(value: int | float) -> sympy.Rational:
+    """A number as the exact rational its shortest decimal reads as (0.3 -> 3/10, not the nearest double).
+
+    sympy's limits mis-read float exponents (``T**0.3`` "grows exponentially", ``T**0.1`` has exponent 0), and
+    an author who writes 0.3 means 3/10. Every number a form meets (literal, constant, parameter, hyper-parameter)
+    goes through here.
+    """
+    if isinstance(value, int):
+        return sympy.Integer(value)
+    exact = Fraction(repr(float(value)))
+    return sympy.Rational(exact.numerator, exact.denominator)
+
+
+def _callee(func: ast.AST) -> str:
+    """What a refused call calls, by the call innermost in it: ``__import__('os').system(...)`` calls
+    ``__import__`` first, and that is what the author should read about."""
+    inner = [node for node in ast.walk(func) if isinstance(node, ast.Call)]
+    if inner:
+        return _callee(inner[-1].func)
+    if isinstance(func, (ast.Name, ast.Attribute)):
+        return ast.unparse(func)
+    return type(func).__name__.lower()
+
+
+def check_syntax(text: object, what: str) -> sympy.Expr:
+    """Refuse, at load, a form that the parser would refuse whatever its symbols are (calls, attributes,
+    strings): every string field of a claim or experiment goes through ``parse_form`` before anything uses it."""
+    if not isinstance(text, str):
+        raise ClaimError(f"{what} must be a string, got {type(text).__name__}")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        tree = None  # parse_form says why
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} if tree else set()
+    return parse_form(text, {n for n in names if _NAME.match(n)} - set(NAMED_CONSTANTS))
+
+
+def check_symbol_name(name: object, what: str) -> None:
+    """A name that becomes a sympy symbol must be one a form can write."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ClaimError(f"{what} {name!r} must be a name of letters, digits and _, starting with a letter")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +184,10 @@ class Experiment:
         for grid in (self.grid, self.quick_grid or self.grid):
             if len(grid) < 3 or any(b <= a for a, b in zip(grid, grid[1:])) or grid[0] <= 0:
                 raise ClaimError(f"grid {grid} must hold at least 3 increasing positive values")
+        check_symbol_name(self.over, "the scaling variable")
+        for value in self.params.values():
+            if isinstance(value, str):  # parsed as at() and FormCurve will: over the scaling variable and numbers
+                parse_form(value, frozenset(self.scalars()) | {self.over})
 
     def depends_on_over(self) -> bool:
         """True when some instance parameter is an expression in the scaling variable."""
@@ -194,7 +241,9 @@ class Claim:
     ``free`` names multiplicative constants left unknown (an O-claim, checked as a rate); with no free
     symbol the form is an explicit bound and is checked point by point. ``constants`` fixes named values.
     ``tol`` is the allowance on a fitted exponent (relative, for linear rates); ``rtol`` overrides the dtype's
-    tolerance for ``exact`` claims; ``tail`` is the share of the grid, from the top, that rate fits use.
+    relative tolerance for ``exact`` claims, and ``atol``, when set, makes an ``exact`` claim compare absolutely
+    (``|metric - form| <= atol``: the way to claim equality with 0); ``tail`` is the share of the grid, from the
+    top, that rate fits use.
     ``expected_failure`` declares, with its reason, a claim known not to hold on this instance.
     ``nulls`` names the null learners the claim is also run on (None: the algorithm's that break it and the
     family's that measure its metric; ``()``: none applies). ``vacuous`` says why null learners are not
@@ -214,9 +263,10 @@ class Claim:
     experiment: Experiment
     source: str
     free: tuple[str, ...] = ("C",)
-    constants: Mapping[str, float] = field(default_factory=dict)
+    constants: Mapping[str, float | str] = field(default_factory=dict)
     tol: float = 0.10
     rtol: float | None = None
+    atol: float | None = None
     level: float = 0.99
     tail: float = 0.5
     expected_failure: str | None = None
@@ -240,6 +290,31 @@ class Claim:
             raise ClaimError(f"claim {self.name!r}: nulls=() (no null learner applies) needs the reason in vacuous")
         if not isinstance(self.delta, str) and not 0 <= self.delta < 1:
             raise ClaimError(f"claim {self.name!r}: delta {self.delta} must lie in [0, 1)")
+        form = check_syntax(self.form, f"claim {self.name!r}: the form")
+        if self.atol is not None and (self.kind != "exact" or not 0 <= self.atol < math.inf):
+            raise ClaimError(f"claim {self.name!r}: atol {self.atol} is for exact claims, a finite number >= 0")
+        if self.kind == "exact" and self.atol is None and form == 0:
+            raise ClaimError(f"claim {self.name!r}: an exact claim against 0 has no relative error: set atol")
+        if isinstance(self.delta, str):
+            check_syntax(self.delta, f"claim {self.name!r}: delta")
+        for name in self.free:
+            check_symbol_name(name, f"claim {self.name!r}: the free constant")
+        self.constant_values()
+
+    def constant_values(self) -> dict[str, sympy.Expr]:
+        """``constants`` as sympy numbers: a number as it is, a string parsed as a form without symbols
+        (``"1/3"``, ``"sqrt(2)"``); sympy never sees the raw string, since its ``subs`` would run it as code."""
+        values = {}
+        for name, value in self.constants.items():
+            what = f"claim {self.name!r}: constant {name!r}"
+            check_symbol_name(name, what)
+            if isinstance(value, str):
+                values[name] = parse_form(value, frozenset())
+            elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                values[name] = exact_number(value)
+            else:
+                raise ClaimError(f"{what} must be a finite number or a form without symbols, not {value!r}")
+        return values
 
     def expression(self, hyper_names: frozenset[str] | set[str] = frozenset()) -> sympy.Expr:
         """The parsed form; every symbol must be the scaling variable, a parameter, a hyper-parameter,

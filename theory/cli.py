@@ -98,13 +98,13 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_list(args: argparse.Namespace) -> int:
     """Print what is registered; load errors go to stderr (listing is not a check, so the status stays 0).
 
-    The listing comes from a cache beside the default store while no plugin source changed (theory.listing):
-    building the registry costs seconds of imports.
+    The listing comes from a per-user cache while no plugin source changed (theory.listing): building the
+    registry costs seconds of imports.
     """
     from theory.errors import PluginError
     from theory.listing import plugin_listing
 
-    listing = plugin_listing(DEFAULT_STORE.parent / "listing.json")
+    listing = plugin_listing()
     for error in listing["errors"]:
         print(PluginError(error["plugin"], error["cause"]), file=sys.stderr)
     if args.json:

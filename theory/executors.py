@@ -1,27 +1,23 @@
-"""Where independent runs execute: in this process, in a local process pool, or on a Dask cluster.
+"""Where independent runs execute: in this process, in a local pool of worker processes, or on a Dask cluster.
 
 A Job names what to run (algorithm, claim, grid, seeds, device) instead of carrying code, so any worker can
 run it after building its own registry from the installed plugins. Seeds are counter-based, so a job gives
-the same numbers whichever executor and worker ran it. A worker that dies loses only the jobs it held: they
-are retried, and a job whose worker dies ``MAX_ATTEMPTS`` times comes back as an error trace that says so.
+the same numbers whichever executor and worker ran it. Away from this process's main thread, each job runs in
+a worker process that is killed at the job's time limit (``theory.workers``): a job that hangs, even inside a
+compiled call, is reported as a timeout at its limit and the rest of the run goes on. A worker that dies loses
+only its job, which is retried, and comes back as an error trace after ``MAX_ATTEMPTS`` deaths.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as futures
-import multiprocessing
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from functools import lru_cache
 
 from theory.claims import Experiment
-from theory.registry import Registry, build_registry
+from theory.registry import Registry
 from theory.runner import Trace, run
-
-MAX_ATTEMPTS = 3
-# Fresh interpreters: a forked child inherits torch's thread pools mid-state and can deadlock.
-_SPAWN = multiprocessing.get_context("spawn")
+from theory.workers import MAX_ATTEMPTS, Worker, drive, unfinished
 
 
 @dataclass(frozen=True)
@@ -38,70 +34,64 @@ class Job:
 Executor = Callable[[Sequence[Job]], Iterator[tuple[Job, Trace]]]  # jobs in, (job, trace) pairs out as they land
 
 
-def execute(job: Job, registry: Registry | None = None) -> Trace:
-    """Run one job; a worker process builds its registry once and reuses it."""
-    registry = registry or _worker_registry()
+def execute(job: Job, registry: Registry) -> Trace:
+    """Run one job with ``registry`` (a worker process builds its own once, from the installed plugins)."""
     algorithm = registry.algorithm(job.algorithm)
     claim = algorithm.claim(job.claim)
     family = registry.families[claim.experiment.family]
     return run(algorithm, family, claim.experiment, job.grid, job.seeds, device=job.device)
 
 
-@lru_cache(maxsize=1)
-def _worker_registry() -> Registry:
-    return build_registry()
-
-
-def _lost(job: Job, why: str) -> Trace:
-    return Trace(algorithm=job.algorithm, version="", experiment=job.experiment, grid=job.grid, seeds=job.seeds,
-                 metrics={}, status="error", message=why, device=job.device)
-
-
 class InProcess:
-    """Runs jobs one after the other in this process, with the caller's registry."""
+    """Runs jobs one after the other with the caller's registry: in this process on the main thread, where
+    SIGALRM stops a run at its limit; elsewhere in one worker process that is killed at the limit (a job whose
+    algorithm only the caller's registry knows then runs in this thread, stopped between steps)."""
 
     def __init__(self, registry: Registry):
         self.registry = registry
 
     def map(self, jobs: Sequence[Job]) -> Iterator[tuple[Job, Trace]]:
-        for job in jobs:
-            yield job, execute(job, self.registry)
+        if threading.current_thread() is threading.main_thread():
+            for job in jobs:
+                yield job, execute(job, self.registry)
+            return
+        yield from ProcessPool(1, fallback=lambda job: execute(job, self.registry)).map(jobs)
 
 
 class ProcessPool:
-    """A local pool of ``workers`` processes; results come back as they finish."""
+    """A local pool of ``workers`` processes, each killed and replaced when its job passes its time limit;
+    results come back as they finish."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, fallback: Callable[[Job], Trace] | None = None):
         self.workers = workers
+        self.fallback = fallback
 
     def map(self, jobs: Sequence[Job]) -> Iterator[tuple[Job, Trace]]:
-        suspects = []
-        with futures.ProcessPoolExecutor(self.workers, mp_context=_SPAWN) as pool:
-            running = {pool.submit(execute, job): job for job in jobs}
-            for future in futures.as_completed(running):
-                try:
-                    yield running[future], future.result()
-                except BrokenProcessPool:
-                    suspects.append(running[future])
-        # A dead worker breaks the whole pool: rerun each unfinished job alone, so a death is charged to its job.
-        for job in suspects:
-            yield job, self._alone(job)
+        workers = [Worker() for _ in range(max(1, min(self.workers, len(jobs))))]
+        try:
+            yield from drive(jobs, workers, self.fallback)
+        finally:
+            for worker in workers:
+                worker.close()
 
-    @staticmethod
-    def _alone(job: Job) -> Trace:
-        for _ in range(MAX_ATTEMPTS):
-            with futures.ProcessPoolExecutor(1, mp_context=_SPAWN) as pool:
-                try:
-                    return pool.submit(execute, job).result()
-                except BrokenProcessPool:
-                    continue
-        return _lost(job, f"its worker process died {MAX_ATTEMPTS} times")
+
+_THREAD = threading.local()
+
+
+def execute_stoppable(job: Job) -> Trace:
+    """Run one job in a worker process of this thread's own (kept for its next job), stopped at the job's limit:
+    what a Dask task runs, since a Dask worker runs tasks in threads that nothing can interrupt."""
+    if not hasattr(_THREAD, "worker"):
+        _THREAD.worker = Worker()
+    [(_, trace)] = list(drive([job], [_THREAD.worker]))
+    return trace
 
 
 class DaskCluster:
     """Dask distributed: the scheduler at ``address``, or a local cluster when none is given.
 
-    Dask reschedules the tasks of a worker that dies; a task that kills ``MAX_ATTEMPTS`` workers is reported.
+    Each task runs its job in a worker process beside the Dask worker (``execute_stoppable``). Dask reschedules
+    the tasks of a Dask worker that dies; a task that kills ``MAX_ATTEMPTS`` of them is reported.
     """
 
     def __init__(self, address: str | None = None, workers: int = 2):
@@ -117,14 +107,14 @@ class DaskCluster:
                                                              processes=True, dashboard_address=None)
             try:
                 with Client(self.address or cluster) as client:
-                    submitted = {client.submit(execute, job, key=f"theorycheck-{job.key}", pure=False): job
+                    submitted = {client.submit(execute_stoppable, job, key=f"theorycheck-{job.key}", pure=False): job
                                  for job in jobs}
                     for future in as_completed(submitted):
                         job = submitted[future]
                         try:
                             yield job, future.result()
                         except KilledWorker:
-                            yield job, _lost(job, f"it killed {MAX_ATTEMPTS} Dask workers")
+                            yield job, unfinished(job, "error", f"it killed {MAX_ATTEMPTS} Dask workers")
             finally:
                 if cluster is not None:
                     cluster.close()

@@ -1,4 +1,4 @@
-"""What ``theorycheck list`` shows, kept in a cache beside the result store.
+"""What ``theorycheck list`` shows, kept in a per-user cache (``cache_file``), never in the current folder.
 
 Building the registry imports torch and every plugin and parses every claim (seconds); what it lists changes
 only when a plugin's or the core's source changes, a plugin is installed or removed, or plugin autoloading is
@@ -20,10 +20,23 @@ from typing import Any
 from theory.sources import BUILTIN_FAMILIES, DISABLE_AUTOLOAD, ENTRY_POINT_GROUP
 
 FORMAT = 1  # bump when the listing's shape changes
+CACHE_ENV = "THEORYCHECK_CACHE_DIR"
 
 
-def plugin_listing(cache: Path) -> dict[str, Any]:
-    """The listing (``theorycheck list --json``'s document), from ``cache`` when it is current."""
+def cache_file() -> Path:
+    """Where the listing is cached: ``$THEORYCHECK_CACHE_DIR``, else ``$XDG_CACHE_HOME/theorycheck``, else
+    ``~/.cache/theorycheck`` (the XDG default): listing plugins must not write into the folder it is run from."""
+    folder = os.environ.get(CACHE_ENV)
+    if not folder:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        folder = str(Path(base) / "theorycheck")
+    return Path(folder) / "listing.json"
+
+
+def plugin_listing(cache: Path | None = None) -> dict[str, Any]:
+    """The listing (``theorycheck list --json``'s document), from ``cache`` (default ``cache_file()``) when it
+    is current."""
+    cache = cache or cache_file()
     key = fingerprint()
     try:
         cached = json.loads(cache.read_text())

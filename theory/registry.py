@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -21,6 +22,18 @@ from theory.claims import Claim, parse_form
 from theory.errors import ClaimError, PluginError
 from theory.sources import BUILTIN_FAMILIES, DISABLE_AUTOLOAD, ENTRY_POINT_GROUP, OWN_DISTRIBUTION
 from theory.spec import SCHEDULES, Algorithm, Family
+
+_UNNAMEABLE = re.compile(r"[\[\]/\s]")  # what 'algo[mutant]', paths and the command line cannot carry
+
+
+def name_problem(name: object) -> str | None:
+    """Why ``name`` cannot name an algorithm, mutant, null, claim or family, or None when it can: names are
+    joined as ``algo[mutant]``, written into paths and typed on the command line."""
+    if not isinstance(name, str) or not name:
+        return f"the name {name!r} is empty or not a string"
+    if _UNNAMEABLE.search(name):
+        return f"the name {name!r} holds one of '[', ']', '/' or whitespace, which names cannot carry"
+    return None
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,8 @@ def _collect(manager: pluggy.PluginManager, hook: str, kind: type, owners: dict[
         for item in items:
             if not isinstance(item, kind):
                 errors.append(PluginError(impl.plugin_name, f"{hook}() returned {item!r}, not a {kind.__name__}"))
+            elif name_problem(item.name):
+                errors.append(PluginError(impl.plugin_name, f"{kind.__name__.lower()}: {name_problem(item.name)}"))
             elif item.name in found:
                 errors.append(PluginError(impl.plugin_name, f"duplicate {kind.__name__.lower()} name {item.name!r} "
                                                             f"(already registered by {owners[item.name]!r})"))
@@ -141,6 +156,10 @@ def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
         raise ClaimError(f"unknown family {algorithm.family!r}")
     if algorithm.schedule not in SCHEDULES:
         raise ClaimError(f"schedule {algorithm.schedule!r} is not one of {', '.join(SCHEDULES)}")
+    for what, item in [*(("claim", c) for c in algorithm.claims), *(("mutant", m) for m in algorithm.mutants),
+                       *(("null learner", n) for n in algorithm.nulls)]:
+        if name_problem(item.name):
+            raise ClaimError(f"{what}: {name_problem(item.name)}")
     claims = {claim.name for claim in algorithm.claims}
     if len(claims) < len(algorithm.claims):
         raise ClaimError("two claims share a name")

@@ -56,9 +56,10 @@ def run(algorithm: Algorithm, family: Family, experiment: Experiment, grid: Sequ
             # on one thread and 3.5 ms on two, on a loaded 2-core machine.
             torch.set_num_threads(RUN_THREADS)
             gen_seeds = torch.tensor(list(seeds), dtype=torch.int64, device=torch_device)
+            values = None
             if algorithm.schedule == "anytime" and experiment.steps is None and not experiment.depends_on_over():
                 values = _run_anytime(algorithm, family, experiment, grid, gen_seeds, check_time)
-            else:
+            if values is None:
                 values = _run_per_point(algorithm, family, experiment, grid, gen_seeds, check_time)
             metrics = _collect(algorithm, values, len(seeds), grid)
     except RunTimeout:
@@ -73,11 +74,33 @@ def run(algorithm: Algorithm, family: Family, experiment: Experiment, grid: Sequ
     return Trace(**common, metrics=metrics, elapsed_s=time.monotonic() - started)
 
 
+class _Watched(dict):
+    """Instance parameters that remember whether the family read one of them."""
+
+    def __init__(self, values: Mapping[str, object], watched: str):
+        super().__init__(values)
+        self.watched, self.read = watched, False
+
+    def __getitem__(self, key: str) -> object:
+        self.read |= key == self.watched
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: object = None) -> object:
+        self.read |= key == self.watched
+        return super().get(key, default)
+
+
 def _run_anytime(algorithm: Algorithm, family: Family, experiment: Experiment, grid: tuple[float, ...],
-                 seeds: torch.Tensor, check_time: Callable[[], None]) -> list[Mapping[str, torch.Tensor]]:
+                 seeds: torch.Tensor, check_time: Callable[[], None]) -> list[Mapping[str, torch.Tensor]] | None:
+    """One run to the largest horizon, measured at every grid point; None when the family read the scaling
+    variable while building the instance, which then depends on it: it would see only the largest value,
+    so the caller rebuilds the instance at every grid point instead."""
     checkpoints = _horizons(grid)
     gen = Gen(seeds)
-    instance = family.instance(experiment.at(grid[-1]), gen)
+    params = _Watched({**family.defaults, **experiment.at(grid[-1])}, experiment.over)
+    instance = family.generate(params, gen)  # Family.instance, with the parameters watched
+    if params.read:
+        return None
     hyper = _hyper(algorithm, checkpoints[-1])
     state = algorithm.init(instance, hyper, gen)
     values, done = [], 0

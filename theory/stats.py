@@ -123,3 +123,12 @@ def seeds_to_decide(seeds: int, interval: Interval, threshold: float) -> int | N
     if distance == 0 or half_width == 0 or not np.isfinite(half_width / distance):
         return None
     return int(np.ceil(seeds * (half_width / distance) ** 2))
+
+
+ROUNDING_ULPS = 16
+
+
+def rounding_allowance(dtype: str, scale: np.ndarray | float) -> np.ndarray | float:
+    """How far a value may sit from a bound of size ``scale`` by rounding alone: ``ROUNDING_ULPS`` units in the
+    last place of the dtype (float64: 3.6e-15 relative), so a metric equal to its bound is never "above" it."""
+    return ROUNDING_ULPS * float(np.finfo(dtype).eps) * scale
