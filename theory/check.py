@@ -5,7 +5,8 @@ Which test a claim gets follows from its form, not from its plugin:
 - no free constant (an explicit bound): a one-sided t-test at every grid point (PASS needs all of them,
   an intersection-union test at the stated level; FAIL needs one, Holm-corrected across the grid);
 - a free constant and a power-like form (``C*sqrt(K*T*log(T))``): the log-log slope of the mean after
-  dividing by the form, with a bootstrap-over-seeds interval; log factors are divided out, not absorbed;
+  dividing by the form, local to the asymptotic end of the grid, with a delta-method t-interval over seeds,
+  its trend, and a fit with a free log factor; log factors are divided out, not absorbed;
 - a free constant and an exponentially decaying form (``C*rho**t``): the per-step contraction factor,
   fitted on the log of the mean above the precision floor;
 - ``privacy``: an epsilon lower bound from the outputs on two neighbouring inputs (``theory.privacy``).
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,7 +58,10 @@ class Verdict:
     ``estimate`` and ``ci`` are the fitted exponent, contraction factor, worst mean/bound ratio or largest
     relative error (by ``test``), with its interval at ``level``; ``claimed`` and ``threshold`` are the value
     the claim states and the edge of its tolerance; ``evidence`` says in words where and by how much; ``rows``
-    hold the mean metric and the form at every grid point.
+    hold the mean metric and the form at every grid point. ``p_value`` is the one-sided p-value of the FAIL
+    side (for error control across the claims of a run); ``detectable`` the smallest effect FAILed with
+    probability 0.8 at this seed count (an exponent for rates, a factor over the bound for explicit bounds,
+    a contraction factor for linear rates); ``seeds_needed`` how many seeds would decide an INCONCLUSIVE.
     """
 
     algorithm: str
@@ -76,6 +79,9 @@ class Verdict:
     rows: tuple[Row, ...] = field(default_factory=tuple)
     expected_failure: str | None = None
     mutant_of: str | None = None
+    p_value: float | None = None
+    detectable: float | None = None
+    seeds_needed: int | None = None
 
 
 def check(claim: Claim, trace: Trace, hyper: Mapping[str, object] | None = None,
@@ -133,8 +139,10 @@ class FormCurve:
         if not np.all(np.isfinite(self.values)) or np.any(self.values <= 0):
             raise ClaimError(f"claim {claim.name!r}: form {claim.form!r} is not positive and finite on {trace.grid}")
         try:
-            shape = _active_branches(self.expr, x, trace.grid[-1])
-            self.exponent = float(sympy.limit(x * sympy.diff(shape, x) / shape, x, sympy.oo))
+            toward_zero = claim.toward == "zero"  # the exponent at the end the claim is about
+            shape = _active_branches(self.expr, x, trace.grid[0] if toward_zero else trace.grid[-1])
+            self.exponent = float(sympy.limit(x * sympy.diff(shape, x) / shape, x, 0 if toward_zero else sympy.oo,
+                                              "+" if toward_zero else "-"))
             self.log_rate = (float(sympy.limit(sympy.diff(sympy.log(shape), x), x, sympy.oo))
                              if self.exponent == -math.inf else None)
         except (NotImplementedError, TypeError, ValueError) as exc:
@@ -183,26 +191,49 @@ def _envelope(claim: Claim, tests: stats.MeanTests, curve: FormCurve, base: dict
         unsure = ", ".join(f"{claim.experiment.over}={base['rows'][i].x:g}"
                            for i in np.flatnonzero(confident_inside > alpha))
         status, evidence = Status.INCONCLUSIVE, f"cannot tell whether the mean is {side} the bound at {unsure}"
+    power = stats.envelope_power(tests, curve.values, claim.level, upper, base["seeds"])
+    evidence += f"; worst mean/bound {ratio[worst]:.3g}"
+    if status is Status.PASS and base["seeds"] < stats.MIN_SEEDS:
+        status = Status.INCONCLUSIVE
+        evidence += (f"; WARNING: {base['seeds']} seeds is below the {stats.MIN_SEEDS} at which the t-test's "
+                     f"coverage was measured, so it cannot PASS")
+    if status is Status.INCONCLUSIVE and power.seeds_needed:
+        evidence += f"; about {power.seeds_needed} seeds would decide it"
     return Verdict(**base, status=status, test="envelope", estimate=float(ratio[worst]), ci=bound_ci, claimed=1.0,
-                   threshold=1.0, evidence=f"{evidence}; worst mean/bound {ratio[worst]:.3g}")
+                   threshold=1.0, evidence=evidence, p_value=power.p_value, detectable=power.factor,
+                   seeds_needed=power.seeds_needed if status is Status.INCONCLUSIVE else None)
 
 
 def _rate(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, base: dict) -> Verdict:
-    grid = np.asarray(trace.grid)
-    means = values.mean(axis=0)
-    floor = stats.precision_floor(trace.dtype, float(np.abs(means).max()))
-    start = int(len(grid) * (1 - claim.tail))
-    window = [i for i in range(start, len(grid)) if means[i] > floor]
+    """The slope of log(mean / form) at the asymptotic end of the grid, its trend, and a log-factor fit.
+
+    Everything is put in order toward the asymptote (``claim.toward``), with u = log x (or log 1/x) for power
+    forms and u = x for linear rates, so that a positive residual slope always means "faster than the form".
+    The decision is on the local slope over the last three fit points; a slope still moving past the claim
+    there (the last local slope against the one a point before) blocks a PASS. docs/statistics.md.
+    """
     linear = curve.exponent == -math.inf
+    test = "contraction" if linear else "rate"
     if curve.exponent == math.inf:
         raise ClaimError(f"claim {claim.name!r}: form {claim.form!r} grows exponentially; no rate test applies")
+    if linear and claim.toward == "zero":
+        raise ClaimError(f"claim {claim.name!r}: a contraction ({claim.form!r}) is a claim as "
+                         f"{claim.experiment.over} grows; toward='zero' does not apply")
+    order = np.arange(len(trace.grid)) if claim.toward == "infinity" else np.arange(len(trace.grid))[::-1]
+    grid, values, form = np.asarray(trace.grid, dtype=float)[order], values[:, order], curve.values[order]
+    means = values.mean(axis=0)
+    # The floor is for decaying metrics that reach rounding noise: its scale is the metric where the grid
+    # starts, so a metric that grows (even past every power) keeps all its points.
+    floor = stats.precision_floor(trace.dtype, float(abs(means[0])))
+    start = int(len(grid) * (1 - claim.tail))
+    window = [i for i in range(start, len(grid)) if means[i] > floor]
+    over = claim.experiment.over
     if len(window) < 3:
-        return Verdict(**base, status=Status.INCONCLUSIVE, test="contraction" if linear else "rate",
+        return Verdict(**base, status=Status.INCONCLUSIVE, test=test,
                        evidence=f"only {len(window)} grid points in the fit window above the precision floor "
                                 f"{floor:.2g} (need 3): extend the grid or lower the tail")
-    rng = np.random.default_rng(_bootstrap_seed(trace, claim))
     edges = [window[0] - 1, *window] if window[0] > 0 else []
-    if curve.exponent == 0 and edges and np.all(np.diff(curve.values[edges]) > 0):
+    if curve.exponent == 0 and edges and np.all(np.diff(form[edges]) > 0):
         # A form that grows slower than any power (log T) allows an additive constant, such as the cost of a
         # burn-in, which bends the metric on any finite grid: (a ln T - b) / ln T still rises, and only like
         # 1 / ln T. Increments between grid points cancel the constant: fit the increments of the metric
@@ -210,40 +241,125 @@ def _rate(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, base
         # would only add noise (they difference independent runs when each grid point is its own run).
         fitted = np.diff(values[:, edges], axis=1)
         x_fit = np.sqrt(grid[edges[:-1]] * grid[edges[1:]])
-        divisor = np.diff(curve.values[edges])
+        divisor = np.diff(form[edges])
     else:
-        fitted, x_fit, divisor = values[:, window], grid[window], curve.values[window]
-    residual = stats.bootstrap_slope(fitted, x_fit, divisor, log_x=not linear, level=claim.level, rng=rng)
-    # The residual slope is 0 when the metric follows the form exactly; tol is on the exponent (power
-    # rates) or relative to the claimed log-contraction per step (linear rates).
-    offset = curve.log_rate if linear else curve.exponent
-    allowance = claim.tol * abs(curve.log_rate) if linear else claim.tol
-    low, high = residual.low, residual.high
+        fitted, x_fit, divisor = values[:, window], grid[window], form[window]
+    u = x_fit if linear else np.log(x_fit) * (1 if claim.toward == "infinity" else -1)
+    fit = _RateFit(fitted, u, divisor, claim.level, linear)
+    allowance, allowed = _allowance(claim, curve, u[-3:], linear)
+    end = fit.end
+    # The trend blocks a PASS when it is credible and, continued for one more point, would carry the slope past
+    # the allowance: a slope that keeps rising at the top of the grid has not reached its asymptote.
+    ahead = end.estimate + fit.trend.estimate if fit.trend is not None else end.estimate
+    rising = fit.trend is not None and fit.trend.low > 0 and ahead > allowance
+    falling = fit.trend is not None and fit.trend.high < 0 and ahead < -allowance
     if claim.kind == "upper":
-        passes, fails = high <= allowance, low > allowance
+        passes, fails = end.high <= allowance and not rising, end.low > allowance
+        p_fail = stats.p_above(end, allowance)
     elif claim.kind == "lower":
-        passes, fails = low >= -allowance, high < -allowance
+        passes, fails = end.low >= -allowance and not falling, end.high < -allowance
+        p_fail = stats.p_above(_negated(end), allowance)
     else:
-        passes, fails = (low >= -allowance and high <= allowance), (low > allowance or high < -allowance)
+        passes = end.low >= -allowance and end.high <= allowance and not (rising or falling)
+        fails = end.low > allowance or end.high < -allowance
+        p_fail = min(1.0, 2 * min(stats.p_above(end, allowance), stats.p_above(_negated(end), allowance)))
+    seeds = len(trace.seeds)
     status = Status.PASS if passes else Status.FAIL if fails else Status.INCONCLUSIVE
-    shown = (lambda s: math.exp(s + offset)) if linear else (lambda s: s + offset)
-    name = "contraction factor per step" if linear else f"exponent of {claim.experiment.over}"
-    estimate, ci = shown(residual.estimate), (shown(low), shown(high))
-    claimed = shown(0.0)
-    threshold = shown(allowance if claim.kind != "lower" else -allowance)
+    if status is Status.PASS and seeds < stats.MIN_SEEDS:
+        status = Status.INCONCLUSIVE
+    sign = 1 if claim.toward == "infinity" else -1
+    offset = curve.log_rate if linear else curve.exponent
+
+    def shown(slope: float) -> float:
+        return math.exp(slope + offset) if linear else offset + sign * slope
+
+    def shown_ci(iv: stats.Interval) -> tuple[float, float]:
+        return tuple(sorted((shown(iv.low), shown(iv.high))))  # type: ignore[return-value]
+
+    edge = allowance if claim.kind != "lower" else -allowance
+    name = "contraction factor per step" if linear else f"exponent of {over}"
     digits = ".6g" if linear else ".3g"  # a factor per step sits close to 1: three digits would hide it
-    evidence = (f"fitted {name} {estimate:{digits}} [{ci[0]:{digits}}, {ci[1]:{digits}}] on "
-                f"{claim.experiment.over} in [{grid[window[0]]:g}, {grid[window[-1]]:g}] vs claimed "
-                f"{claimed:{digits}} (tolerance {claim.tol:g})")
+    points = x_fit[-3:] if not linear else x_fit
+    estimate, ci = shown(end.estimate), shown_ci(end)
+    evidence = (f"fitted {name} {estimate:{digits}} [{ci[0]:{digits}}, {ci[1]:{digits}}] on {over} in "
+                f"[{min(points):g}, {max(points):g}] vs claimed {shown(0.0):{digits}} ({allowed})")
+    evidence += fit.describe(shown, digits, over)
+    if rising or falling:
+        evidence += (f"; the slope is still {'rising' if rising else 'falling'} at the "
+                     f"{'top' if sign > 0 else 'bottom'} of the grid, past the claim: extend the grid")
+    needed = None
     if status is Status.INCONCLUSIVE:
-        needed = stats.seeds_to_decide(len(trace.seeds), residual, allowance if claim.kind != "lower" else -allowance)
-        if needed:
-            evidence += f"; about {needed} seeds would decide it"
-        elif not (math.isfinite(low) and math.isfinite(high)):
-            evidence += ("; the mean is not positive in some bootstrap resamples, so the interval is "
+        distance = min(abs(end.estimate - allowance), abs(end.estimate + allowance)) if claim.kind == "theta" \
+            else abs(end.estimate - edge)
+        needed = stats.seeds_to_decide(seeds, end.se, distance, claim.level)
+        if seeds < stats.MIN_SEEDS:
+            needed = max(needed or 0, stats.MIN_SEEDS)
+            evidence += (f"; WARNING: {seeds} seeds is below the {stats.MIN_SEEDS} at which this interval's "
+                         f"coverage was measured, so it cannot PASS")
+        if not (math.isfinite(end.low) and math.isfinite(end.high)):
+            evidence += ("; the mean is not credibly positive at some fitted point, so the interval is "
                          "unbounded: add seeds")
-    return Verdict(**base, status=status, test="contraction" if linear else "rate", estimate=estimate, ci=ci,
-                   claimed=claimed, threshold=threshold, evidence=evidence)
+        elif needed and not (rising or falling):
+            evidence += f"; about {needed} seeds would decide it"
+    detectable = stats.detectable(end.se, seeds, claim.level)
+    return Verdict(**base, status=status, test=test, estimate=estimate, ci=ci, claimed=shown(0.0),
+                   threshold=shown(edge), evidence=evidence, p_value=p_fail,
+                   detectable=(shown(allowance + detectable) if linear else allowance + detectable)
+                   if math.isfinite(detectable) else None, seeds_needed=needed)
+
+
+def _negated(interval: stats.Interval) -> stats.Interval:
+    return dataclasses.replace(interval, estimate=-interval.estimate, low=-interval.high, high=-interval.low)
+
+
+def _allowance(claim: Claim, curve: FormCurve, u_end: np.ndarray, linear: bool) -> tuple[float, str]:
+    """The allowance on the residual slope, and how it was set, in words.
+
+    Power rates: half the exponent one log factor makes over the end the decision is taken on (the slope of
+    log u on u there): midway between "the form" and "the form times log x", so a metric one log factor over
+    its claim FAILs and a sqrt(log x) factor sits on the edge. Where log x <= 0 (x <= 1 toward infinity) no
+    log factor grows, and the fixed 0.1 is used. Linear rates: ``tol`` (default 0.1) times abs(log rho).
+    """
+    if linear:
+        tol = 0.1 if claim.tol is None else claim.tol
+        return tol * abs(curve.log_rate), f"tolerance {tol:g} x |log rho|"
+    if claim.tol is not None:
+        return claim.tol, f"tolerance {claim.tol:g}, the claim's own"
+    if np.all(u_end > 0):
+        allowance = float(stats.ols_slope(u_end, np.log(u_end))) / 2
+        return allowance, f"allowance {allowance:.3g}: half a log factor's exponent there"
+    return 0.1, "allowance 0.1: no log factor grows where log x <= 0"
+
+
+class _RateFit:
+    """The contrasts of one rate fit: local slopes over windows of three fit points, the slope at the end, its
+    trend (the last local slope minus the one a point before), and a*u + b*log u over the whole fit."""
+
+    def __init__(self, fitted: np.ndarray, u: np.ndarray, divisor: np.ndarray, level: float, linear: bool):
+        n = len(u)
+        rows = []
+        for k in range(n - 2):  # local slopes, the last one at the asymptotic end
+            row = np.zeros(n)
+            row[k:k + 3] = stats.slope_weights(u[k:k + 3])
+            rows.append(row)
+        trend = [rows[-1] - rows[-2]] if n >= 4 else []
+        model = None if linear else stats.log_model_weights(u)
+        extra = [*trend, *([] if model is None else model)]
+        found = stats.log_contrasts(fitted, divisor, np.array(rows + extra), level)
+        self.local, self.end = found[:n - 2], found[n - 3]
+        self.trend = found[n - 2] if trend else None
+        self.model = found[-2:] if model is not None else None
+
+    def describe(self, shown, digits: str, over: str) -> str:
+        text = ""
+        if len(self.local) > 1:
+            text += f"; local {'factors' if digits == '.6g' else 'exponents'} " + \
+                ", ".join(f"{shown(iv.estimate):{digits}}" for iv in self.local)
+        if self.model is not None:
+            power = self.model[1]
+            text += (f"; fit with a free log factor: extra power of log {over} {power.estimate:.3g} "
+                     f"[{power.low:.3g}, {power.high:.3g}]")
+        return text
 
 
 def _privacy(claim: Claim, trace: Trace, hyper: Mapping[str, object], base: dict) -> Verdict:
@@ -283,9 +399,3 @@ def _privacy(claim: Claim, trace: Trace, hyper: Mapping[str, object], base: dict
     return Verdict(**{**base, "rows": rows}, status=status, test="privacy", estimate=audit.lower,
                    ci=(audit.lower, math.inf), claimed=float(claimed[worst]), threshold=float(claimed[worst]),
                    evidence=evidence)
-
-
-def _bootstrap_seed(trace: Trace, claim: Claim) -> int:
-    """A bootstrap seed fixed by what was measured, so the same trace always gives the same verdict."""
-    key = f"{trace.algorithm}|{claim.name}|{trace.seeds[0]}|{len(trace.seeds)}".encode()
-    return int.from_bytes(hashlib.sha256(key).digest()[:8], "little")

@@ -193,8 +193,12 @@ class Claim:
 
     ``free`` names multiplicative constants left unknown (an O-claim, checked as a rate); with no free
     symbol the form is an explicit bound and is checked point by point. ``constants`` fixes named values.
-    ``tol`` is the allowance on a fitted exponent (relative, for linear rates); ``rtol`` overrides the dtype's
-    tolerance for ``exact`` claims; ``tail`` is the share of the grid, from the top, that rate fits use.
+    ``tol`` overrides the allowance on a fitted exponent, which by default follows from the grid (half the
+    exponent one log factor makes over the fitted end, docs/statistics.md); for linear rates it is relative
+    (default 0.1); an override needs a reason in the plugin's docstring. ``rtol`` overrides the dtype's
+    tolerance for ``exact`` claims; ``tail`` is the share of the grid, from its asymptotic end, that rate fits
+    use; ``toward`` is that end: ``"infinity"`` (the default: the claim is about large x) or ``"zero"``
+    (an eps -> 0 claim, fitted on the smallest x).
     ``expected_failure`` declares, with its reason, a claim known not to hold on this instance.
 
     A ``privacy`` claim says the mechanism is (form, ``delta``)-differentially private: ``form`` is the claimed
@@ -211,7 +215,7 @@ class Claim:
     source: str
     free: tuple[str, ...] = ("C",)
     constants: Mapping[str, float] = field(default_factory=dict)
-    tol: float = 0.10
+    tol: float | None = None
     rtol: float | None = None
     level: float = 0.99
     tail: float = 0.5
@@ -219,8 +223,13 @@ class Claim:
     note: str = ""
     neighbour: str = ""
     delta: float | str = 0.0
+    toward: Literal["infinity", "zero"] = "infinity"
 
     def __post_init__(self) -> None:
+        if self.toward not in ("infinity", "zero"):
+            raise ClaimError(f"claim {self.name!r}: toward {self.toward!r} must be 'infinity' or 'zero'")
+        if self.tol is not None and not 0 <= self.tol < math.inf:
+            raise ClaimError(f"claim {self.name!r}: tol {self.tol} must be a finite number >= 0")
         if self.kind not in KINDS:
             raise ClaimError(f"claim {self.name!r}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
         if not 0.5 < self.level < 1:
