@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     audit = command("audit", cmd_audit, "run every mutant on the claims it must break: power and "
                     "observed size", [budget, sweep, as_json])
     audit.add_argument("names", nargs="*", metavar="NAME")
+    audit.add_argument("--repeats", type=int, default=1, metavar="N",
+                       help="judge the correct versions under N base seeds (BASE, BASE+1, ...) and report the "
+                            "share of their verdicts that FAIL: the observed size (default 1)")
     report = command("report", cmd_report, "write a Markdown and HTML report of the results in a store")
     report.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="PATH",
                         help=f"a store written by run (default {DEFAULT_STORE})")
@@ -140,7 +143,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps([row(v) for v in verdicts], indent=2))
     else:
         _console().print(_verdict_table(verdicts, "Verdicts"))
-        _summary(f"{len(verdicts)} claims: " + _tally(outcome(v) for v in verdicts), registry)
+        _summary(f"{len(verdicts)} claims: " + _tally(outcome(v) for v in verdicts) + "; " + _family_wise(verdicts),
+                 registry)
     failed = any(outcome(v) in BLOCKING for v in verdicts)
     return 1 if failed or registry.errors else 0
 
@@ -195,6 +199,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
     _measure(harness, correct_cases + todo, args)
     correct = [judge(harness, case) for case in correct_cases]
     results = [(case, judge(harness, case)) for case in todo]
+    repeated = [correct]
+    for repeat in range(1, max(args.repeats, 1)):
+        again = _harness(registry, args, base_seed=args.seed + repeat)
+        _measure(again, correct_cases, args)
+        repeated.append([judge(again, case) for case in correct_cases])
     caught = sum(r.caught for _, r in results)
     judged = [v for v in correct if not v.expected_failure]
     failed = sum(v.status is Status.FAIL for v in judged)
@@ -212,7 +221,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
         _console().print(_verdict_table(correct, "Correct versions"))
         power = f"{caught}/{len(results)} mutant checks caught ({_share(caught, len(results))})"
         size = f"{failed}/{len(judged)} correct claims FAILed ({_share(failed, len(judged))})"
-        _summary(f"power: {power}; observed size: {size} at level {levels}", registry)
+        if len(repeated) > 1:
+            every = [v for run in repeated for v in run if not v.expected_failure]
+            false = sum(v.status is Status.FAIL for v in every)
+            runs = sum(any(v.status is Status.FAIL and not v.expected_failure for v in run) for run in repeated)
+            size = (f"{false}/{len(every)} correct-claim verdicts FAILed over {len(repeated)} base seeds "
+                    f"({_share(false, len(every))}; {runs}/{len(repeated)} runs with a FAIL)")
+        _summary(f"power: {power}; observed size: {size} at level {levels}; {_family_wise(correct)}", registry)
     broken = caught < len(results) or any(outcome(v) in BLOCKING for v in correct)
     return 1 if broken or registry.errors else 0
 
@@ -251,7 +266,7 @@ def _registry() -> Registry:
     return built
 
 
-def _harness(registry: Registry, args: argparse.Namespace) -> Harness:
+def _harness(registry: Registry, args: argparse.Namespace, base_seed: int | None = None) -> Harness:
     from theory.backend import resolve_device
     from theory.errors import DeviceError
     from theory.harness import Budget, Harness
@@ -260,7 +275,8 @@ def _harness(registry: Registry, args: argparse.Namespace) -> Harness:
         resolve_device(args.device)
     except DeviceError as exc:
         raise UsageError(str(exc)) from None
-    budget = Budget(quick=args.quick, seeds=args.seeds, base_seed=args.seed, device=args.device)
+    budget = Budget(quick=args.quick, seeds=args.seeds, base_seed=args.seed if base_seed is None else base_seed,
+                    device=args.device)
     store = _store(args.store) if getattr(args, "store", None) else None
     return Harness(registry, budget, store=store, fresh=getattr(args, "fresh", False))
 
@@ -341,6 +357,21 @@ def _tally(labels: Any) -> str:
     for label in labels:
         counts[label] = counts.get(label, 0) + 1
     return ", ".join(f"{n} [{STYLES.get(label, 'default')}]{label}[/]" for label, n in sorted(counts.items()))
+
+
+def _family_wise(verdicts: Sequence, alpha: float = 0.01) -> str:
+    """Holm across the claims of a run: how many FAILs hold with family-wise error ``alpha`` over every claim
+    that has a p-value (declared failures left out); docs/statistics.md."""
+    import numpy as np
+
+    from theory.check import Status
+    from theory.stats import holm
+
+    tested = [v for v in verdicts if v.p_value is not None and not v.expected_failure]
+    fails = [i for i, v in enumerate(tested) if v.status is Status.FAIL]
+    held = holm(np.array([v.p_value for v in tested]), alpha) if tested else np.zeros(0, dtype=bool)
+    return (f"family-wise (Holm over {len(tested)} claims, {alpha:g}): "
+            f"{int(sum(held[i] for i in fails))} of {len(fails)} FAILs hold")
 
 
 def _share(part: int, whole: int) -> str:
