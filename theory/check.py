@@ -363,39 +363,61 @@ class _RateFit:
 
 
 def _privacy(claim: Claim, trace: Trace, hyper: Mapping[str, object], base: dict) -> Verdict:
-    """FAIL when the audit's epsilon lower bound exceeds the claimed epsilon at some grid point; else PASS,
-    which only says that no violation was found (see docs/privacy.md). Each grid point is audited at level
-    1 - alpha / G (Bonferroni), so a private mechanism is FAILed with probability at most alpha."""
-    if claim.neighbour not in trace.metrics:
+    """FAIL when the audit's lower bound exceeds the claim at some grid point; else PASS, which only says that
+    no violation was found (see docs/privacy.md). The claim is the (epsilon, delta) point, or with
+    ``curve="gaussian"`` the Gaussian-DP mu of noise calibrated to it (the whole curve). Every grid point and
+    candidate neighbouring pair is audited at level 1 - alpha / (G P) (Bonferroni), so a private mechanism is
+    FAILed with probability at most alpha."""
+    pairs = ((claim.metric, claim.neighbour), *claim.pairs)
+    missing = [name for pair in pairs for name in pair if name not in trace.metrics]
+    if missing:
         return Verdict(**base, status=Status.ERROR, test="run",
-                       evidence=f"trace has no neighbour metric {claim.neighbour!r} (has {sorted(trace.metrics)})")
+                       evidence=f"trace has no neighbour metric {missing[0]!r} (has {sorted(trace.metrics)})")
     over, grid = claim.experiment.over, trace.grid
-    claimed = FormCurve(claim, trace, hyper).values
+    epsilons = FormCurve(claim, trace, hyper).values
     deltas = (FormCurve(dataclasses.replace(claim, form=claim.delta), trace, hyper).values
               if isinstance(claim.delta, str) else np.full(len(grid), float(claim.delta)))
-    if np.any((deltas < 0) | (deltas >= 1)):
-        return Verdict(**base, status=Status.ERROR, test="privacy",
-                       evidence=f"delta {claim.delta!r} is {deltas.tolist()} on the grid, not in [0, 1)")
-    point_level = 1 - (1 - claim.level) / len(grid)
-    audits = [privacy.epsilon_lower_bound(trace.metrics[claim.metric][:, i], trace.metrics[claim.neighbour][:, i],
-                                          delta=float(deltas[i]), level=point_level) for i in range(len(grid))]
+    gaussian = claim.curve == "gaussian"
+    test = "privacy-gdp" if gaussian else "privacy"
+    if np.any((deltas < 0) | (deltas >= 1)) or (gaussian and np.any(deltas <= 0)):
+        why = "the Gaussian mechanism is never (epsilon, 0)-DP" if gaussian and np.all(deltas < 1) else "not in [0, 1)"
+        return Verdict(**base, status=Status.ERROR, test=test,
+                       evidence=f"delta {claim.delta!r} is {deltas.tolist()} on the grid: {why}")
+    claimed = (np.array([privacy.gaussian_mu(float(e), float(d)) for e, d in zip(epsilons, deltas)])
+               if gaussian else epsilons)
+    point_level = 1 - (1 - claim.level) / (len(grid) * len(pairs))
+
+    def audit_at(i: int, pair: tuple[str, str]) -> privacy.Audit:
+        first, second = trace.metrics[pair[0]][:, i], trace.metrics[pair[1]][:, i]
+        if gaussian:
+            return privacy.gaussian_dp_lower_bound(first, second, level=point_level)
+        return privacy.epsilon_lower_bound(first, second, delta=float(deltas[i]), level=point_level)
+
+    found = [max(((audit_at(i, pair), pair) for pair in pairs), key=lambda a: a[0].lower) for i in range(len(grid))]
+    audits = [a for a, _ in found]
     rows = tuple(Row(x=x, mean=a.estimate, low=a.lower, high=math.inf, form=c)
                  for x, a, c in zip(grid, audits, claimed))
     excess = np.array([a.lower - c for a, c in zip(audits, claimed)])
     worst = int(np.argmax(excess))
     audit, at = audits[worst], f"{over}={grid[worst]:g}"
     where = ", ".join(f"{over}={grid[i]:g}" for i in np.flatnonzero(excess > 0))
-    how = (f"level {claim.level:g}: Clopper-Pearson on held-out seeds, Bonferroni over {len(grid)} grid points; "
+    tested = f"{len(grid)} grid points" + (f" x {len(pairs)} neighbouring pairs" if len(pairs) > 1 else "")
+    how = (f"level {claim.level:g}: Clopper-Pearson on held-out seeds, Bonferroni over {tested}; "
            f"delta {deltas[worst]:g}")
+    if gaussian:
+        how += f"; mu {claimed[worst]:.3g} is that of Gaussian noise calibrated to epsilon {epsilons[worst]:.3g}"
+    if len(pairs) > 1:
+        how += f"; pair {found[worst][1][0]} vs {found[worst][1][1]}"
+    unit = "Gaussian-DP mu" if gaussian else "epsilon"
     if excess.max() > 0:
         status = Status.FAIL
-        evidence = (f"privacy violated at {where}: epsilon is at least {audit.lower:.3g} > claimed "
+        evidence = (f"privacy violated at {where}: {unit} is at least {audit.lower:.3g} > claimed "
                     f"{claimed[worst]:.3g} at {at} ({how})")
     else:
         status = Status.PASS
-        evidence = (f"no violation found: largest epsilon lower bound {audit.lower:.3g} vs claimed "
+        evidence = (f"no violation found: largest {unit} lower bound {audit.lower:.3g} vs claimed "
                     f"{claimed[worst]:.3g} at {at} ({how}); an audit never proves privacy, and these seeds "
-                    f"could show at most epsilon {audit.ceiling:.3g}")
-    return Verdict(**{**base, "rows": rows}, status=status, test="privacy", estimate=audit.lower,
+                    f"could show at most {unit} {audit.ceiling:.3g}")
+    return Verdict(**{**base, "rows": rows}, status=status, test=test, estimate=audit.lower,
                    ci=(audit.lower, math.inf), claimed=float(claimed[worst]), threshold=float(claimed[worst]),
                    evidence=evidence)

@@ -204,7 +204,11 @@ class Claim:
     A ``privacy`` claim says the mechanism is (form, ``delta``)-differentially private: ``form`` is the claimed
     epsilon (explicit, e.g. ``eps``), ``metric`` the mechanism's output statistic on one input and
     ``neighbour`` the same statistic on a neighbouring input; ``delta`` is a number or a form like ``form``.
-    It is audited, never proven (docs/privacy.md).
+    ``pairs`` names further candidate neighbouring pairs, each (statistic on one input, statistic on its
+    neighbour), audited beside the first. ``curve`` is what the claim asserts: ``"point"`` the one
+    (epsilon, delta) point, ``"gaussian"`` the whole privacy curve of the Gaussian mechanism calibrated to it
+    (Gaussian-DP with the mu of that calibration, as an accountant of Gaussian noise asserts). It is audited,
+    never proven (docs/privacy.md).
     """
 
     name: str
@@ -224,6 +228,8 @@ class Claim:
     neighbour: str = ""
     delta: float | str = 0.0
     toward: Literal["infinity", "zero"] = "infinity"
+    pairs: tuple[tuple[str, str], ...] = ()
+    curve: Literal["point", "gaussian"] = "point"
 
     def __post_init__(self) -> None:
         if self.toward not in ("infinity", "zero"):
@@ -239,6 +245,13 @@ class Claim:
         if self.kind == "privacy" and (not self.neighbour or not self.explicit):
             raise ClaimError(f"claim {self.name!r}: a privacy claim needs the neighbour's metric and an explicit "
                              f"epsilon (no free constant) in its form")
+        if self.curve not in ("point", "gaussian"):
+            raise ClaimError(f"claim {self.name!r}: curve {self.curve!r} must be 'point' or 'gaussian'")
+        if (self.pairs or self.curve != "point") and self.kind != "privacy":
+            raise ClaimError(f"claim {self.name!r}: pairs and curve belong to privacy claims")
+        if any(not (isinstance(p, tuple) and len(p) == 2 and all(isinstance(n, str) and n for n in p))
+               for p in self.pairs):
+            raise ClaimError(f"claim {self.name!r}: pairs must be (metric, neighbour) name pairs, got {self.pairs!r}")
         if not isinstance(self.delta, str) and not 0 <= self.delta < 1:
             raise ClaimError(f"claim {self.name!r}: delta {self.delta} must lie in [0, 1)")
 

@@ -18,7 +18,7 @@ from theory.spec import Algorithm
 RELATIONS = {"upper": "<=", "lower": ">=", "theta": "= Theta of", "exact": "==", "privacy": "private at epsilon"}
 # What each test of theory.check reports as its estimate.
 ESTIMATES = {"rate": "exponent of {over}", "contraction": "contraction factor per step",
-             "privacy": "epsilon lower bound",
+             "privacy": "epsilon lower bound", "privacy-gdp": "Gaussian-DP mu lower bound",
              "envelope": "worst mean/bound", "exact": "largest relative error"}
 
 
