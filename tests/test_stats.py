@@ -134,8 +134,8 @@ def test_interval_covers_the_true_slope_at_its_nominal_rate(seeds, level):
     Binomial(4000, 1 - level) times under a correct interval, and the band below holds that count with
     probability 0.999 per side. Measured misses per side (low, high), in the order of the parameters:
     level 0.9: 10.8%, 10.2% (8 seeds), 10.6%, 10.0% (16), 9.1%, 10.0% (64); level 0.99: 1.2%, 0.95%
-    (8 seeds, where 1.1% of the intervals are unbounded), 1.1%, 0.9% (16), 1.0%, 1.1% (64). (The percentile
-    bootstrap this replaced missed 1.0-3.5% per side at level 0.99 with 16-64 seeds.)
+    (8 seeds), 1.1%, 0.9% (16), 1.0%, 1.1% (64). (The percentile bootstrap this replaced missed 1.0-3.5% per
+    side at level 0.99 with 16-64 seeds.) Heavier noise covers worse, as docs/statistics.md records.
     """
     trials = 4000
     values = X**0.5 * np.random.default_rng(seeds).gamma(4.0, 0.25, size=(trials, seeds, len(X)))

@@ -66,9 +66,9 @@ def log_contrasts(values: np.ndarray, divisor: np.ndarray, weights: np.ndarray, 
 
     The interval is the delta method's: a seed moves the estimate by psi_s = sum_j w_j (v_sj - m_j) / m_j
     (over the seed count), so its standard error is sd(psi) / sqrt(S) and the ends are the estimate -/+
-    t_{S-1}(level) x se. The logarithm linearises only where the mean is credibly positive: where some mean
-    used is not positive the estimate is NaN, and where one is within its own t-bound of 0 the interval is
-    unbounded, never falsely narrow.
+    t_{S-1}(level) x se. Where some mean used is not positive the estimate is NaN and the interval unbounded;
+    where a metric takes values <= 0 and its mean is within its own t-bound of 0, the log of the mean may not
+    exist over the plausible means, and the interval is unbounded too, never falsely narrow.
     """
     estimate, low, high, se = batched_log_contrasts(values[None], divisor, weights, level)
     return [Interval(float(e), float(lo), float(hi), level, float(s), values.shape[0])
@@ -92,7 +92,10 @@ def batched_log_contrasts(values: np.ndarray, divisor: np.ndarray, weights: np.n
             se = np.full_like(estimate, np.inf)
         else:
             quantile = float(scipy_stats.t.ppf(level, df=seeds - 1))
-            positive = np.all(mean - quantile * values.std(axis=1, ddof=1) / math.sqrt(seeds) > 0, axis=1)
+            # A metric that takes values <= 0 may have a mean of either sign: its log is trusted only
+            # where the mean is credibly positive. A positive metric's mean is surely positive.
+            positive = np.all((mean - quantile * values.std(axis=1, ddof=1) / math.sqrt(seeds) > 0)
+                              | np.all(values > 0, axis=1), axis=1)
             influence = np.einsum("bsg,kg->bsk", (values - mean[:, None]) / mean[:, None], weights)
             se = np.where((defined & positive)[:, None], influence.std(axis=1, ddof=1) / math.sqrt(seeds), np.inf)
         half = np.where(np.isfinite(se), (scipy_stats.t.ppf(level, df=max(seeds - 1, 1))) * se, np.inf)
