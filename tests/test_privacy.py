@@ -23,6 +23,7 @@ from theory.privacy import (
     gaussian_mu,
     gaussian_noise,
     laplace_epsilon,
+    violation_p_value,
 )
 
 EPS_GRID = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -311,3 +312,21 @@ def test_malformed_curve_and_pairs_are_refused(fields, message):
 def test_pairs_belong_to_privacy_claims():
     with pytest.raises(ClaimError, match="pairs and curve belong to privacy claims"):
         make_claim("C*sqrt(T)", "upper", grid=(8, 16, 32), pairs=(("a", "b"),))
+
+
+def test_the_p_value_agrees_with_the_verdict():
+    """FAIL at level 0.99 exactly when the Bonferroni p-value is at most 0.01 (it feeds Holm across claims)."""
+    private, leaky = check(privacy_claim(), laplace_trace(1.0)), check(privacy_claim(), laplace_trace(0.5))
+    assert private.status is Status.PASS and private.p_value > 0.01
+    assert leaky.status is Status.FAIL and leaky.p_value <= 0.01
+
+
+def test_the_p_value_is_valid_on_a_private_mechanism():
+    """On identical laws (0-DP) a claim of epsilon 0: P(p <= alpha) <= alpha, checked at alpha = 0.1 over 300
+    independent audits (threshold: the Binomial(300, 0.1) 0.999-quantile)."""
+    rng = np.random.default_rng(50)
+    small = 0
+    for _ in range(300):
+        audit = epsilon_lower_bound(rng.normal(size=400), rng.normal(size=400), level=0.9)
+        small += violation_p_value(audit, 0.0) <= 0.1
+    assert small <= most_exceedances(300, 0.1), small

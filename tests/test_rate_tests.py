@@ -138,3 +138,11 @@ def test_every_rate_verdict_states_its_power():
     assert v.detectable is not None and 0 < v.detectable < 0.2
     assert 0 <= v.p_value <= 1
     assert math.isfinite(v.detectable)
+
+
+def test_the_allowance_is_capped_on_a_low_grid():
+    # On s in [2, 4] half a log factor's exponent is 0.5: capped at 0.1, an exponent 1.42 against 1 FAILs.
+    grid = (1.0, 1.41, 2.0, 2.83, 4.0)
+    v = verdict("C*s", noisy(np.array(grid) ** 1.42, seed=8), grid=grid, over="s")
+    assert v.status is Status.FAIL, v.evidence
+    assert "allowance 0.1: the cap" in v.evidence

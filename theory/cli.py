@@ -218,7 +218,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             _add(table, case.subject, case.claim, case.bug, r.mutant.status.value,
                  r.reference.status.value, "caught" if r.caught else "MISSED")
         _console().print(table)
-        _console().print(_verdict_table(correct, "Correct versions"))
+        _console().print(_verdict_table(correct, "Correct versions", power=True))
         power = f"{caught}/{len(results)} mutant checks caught ({_share(caught, len(results))})"
         size = f"{failed}/{len(judged)} correct claims FAILed ({_share(failed, len(judged))})"
         if len(repeated) > 1:
@@ -324,15 +324,19 @@ def _measure(harness: Harness, cases: Sequence[Case], args: argparse.Namespace) 
               file=sys.stderr)
 
 
-def _verdict_table(verdicts: Sequence, title: str) -> Any:
+def _verdict_table(verdicts: Sequence, title: str, power: bool = False) -> Any:
+    """The verdicts as a table; with ``power``, a column for each one's minimal detectable effect (an
+    exponent shift, a contraction factor or a factor over the bound: docs/statistics.md)."""
     from theory.cases import outcome
     from theory.render import interval, level, number
 
-    table = _table("algorithm", "claim", "verdict", "estimate", "CI", "claimed", "level", "evidence",
+    extra = ("detectable",) if power else ()
+    table = _table("algorithm", "claim", "verdict", "estimate", "CI", "claimed", "level", *extra, "evidence",
                    title=title)
     for v in verdicts:
+        shown = (number(v.detectable),) if power else ()
         _add(table, v.algorithm, v.claim, outcome(v), number(v.estimate), interval(v.ci), number(v.claimed),
-             level(v), v.evidence)
+             level(v), *shown, v.evidence)
     return table
 
 
