@@ -17,13 +17,16 @@ Claims:
   Wang's analytic calibration, composed). Audited on D = (0, ..., 0), D' = (1, 0, ..., 0) with the average
   of the answers as statistic: it is sufficient for the mean, so threshold sets on it are the most powerful
   tests (auditing one answer alone would see only part of the privacy loss).
+- ``privacy-curve``: the same guarantee read as the accountant gives it for Gaussian noise, the whole curve:
+  M is mu-GDP with the mu of that calibration (``curve="gaussian"``, docs/privacy.md), audited on the same runs.
 - ``mae-in-n``: E|average - mean(D)| = O(1/n) at fixed (eps, delta).
 - ``classic-bound`` (Theorem A.1, for eps < 1): the classic noise sqrt(2 ln(1.25/delta)) (1/n) / eps already
   suffices for one answer, and the exact calibration needs no more; the average of k answers has the noise of
   one answer, so E|error| <= sqrt(2/pi) sqrt(2 ln(1.25/delta)) / (n eps).
 
 Mutants: ``half-noise`` (sigma / 2) and ``no-composition`` (sigma calibrated for one answer but k given) must
-be caught by the audit; ``sum-sensitivity`` (noise for sensitivity 1, not 1/n) breaks both utility claims.
+be caught by the audit; ``less-noise`` (0.8 sigma) by the curve audit, which the one-point audit misses at
+these run counts (docs/privacy.md); ``sum-sensitivity`` (noise for sensitivity 1, not 1/n) breaks both utility claims.
 
 Departures: normals come from Box-Muller on 32-bit uniforms (``theory.random``), truncated beyond about 6.6
 sigma: outside that range the two laws differ on a set of probability below 1e-10, far below delta. The
@@ -75,6 +78,11 @@ def step_half_noise(state, instance, t, hyper, gen):
     return _release(instance, t, hyper, gen, 0.5 * sigma)
 
 
+def step_less_noise(state, instance, t, hyper, gen):
+    sigma = _sigma(instance.eps, instance.delta, instance.n, hyper["releases"])
+    return _release(instance, t, hyper, gen, 0.8 * sigma)
+
+
 def step_no_composition(state, instance, t, hyper, gen):
     return _release(instance, t, hyper, gen, _sigma(instance.eps, instance.delta, instance.n, 1))
 
@@ -104,6 +112,9 @@ GAUSSIAN = Algorithm(
         Claim(name="privacy", metric="output", neighbour="output_neighbour", kind="privacy", form="eps",
               delta="delta", source="Balle and Wang 2018 (analytic calibration), composed by dp-accounting",
               experiment=AUDIT),
+        Claim(name="privacy-curve", metric="output", neighbour="output_neighbour", kind="privacy", form="eps",
+              delta="delta", curve="gaussian", experiment=AUDIT,
+              source="Balle and Wang 2018: Gaussian noise calibrated to (eps, delta), so mu-GDP for that mu"),
         Claim(name="mae-in-n", metric="abs_error", kind="upper", form="C/n",
               source="E|N(0, sigma^2)| = sigma sqrt(2/pi), sigma proportional to the sensitivity 1/n",
               experiment=OVER_N),
@@ -114,6 +125,8 @@ GAUSSIAN = Algorithm(
     mutants=(
         Mutant(name="half-noise", bug="Gaussian noise sigma / 2: half the scale the accountant asks for",
                breaks=("privacy",), step=step_half_noise),
+        Mutant(name="less-noise", bug="Gaussian noise 0.8 sigma: 20% under the accountant's scale",
+               breaks=("privacy-curve",), step=step_less_noise),
         Mutant(name="no-composition", bug="sigma calibrated for one answer while k answers are released",
                breaks=("privacy",), step=step_no_composition),
         Mutant(name="sum-sensitivity", bug="noise calibrated to sensitivity 1 (the sum's) for the mean",

@@ -240,10 +240,13 @@ class Claim:
 
     ``free`` names multiplicative constants left unknown (an O-claim, checked as a rate); with no free
     symbol the form is an explicit bound and is checked point by point. ``constants`` fixes named values.
-    ``tol`` is the allowance on a fitted exponent (relative, for linear rates); ``rtol`` overrides the dtype's
+    ``tol`` overrides the allowance on a fitted exponent, which by default follows from the grid (half the
+    exponent one log factor makes over the fitted end, docs/statistics.md); for linear rates it is relative
+    (default 0.1); an override needs a reason in the plugin's docstring. ``rtol`` overrides the dtype's
     relative tolerance for ``exact`` claims, and ``atol``, when set, makes an ``exact`` claim compare absolutely
-    (``|metric - form| <= atol``: the way to claim equality with 0); ``tail`` is the share of the grid, from the
-    top, that rate fits use.
+    (``|metric - form| <= atol``: the way to claim equality with 0); ``tail`` is the share of the grid, from its
+    asymptotic end, that rate fits use; ``toward`` is that end: ``"infinity"`` (the default: the claim is about
+    large x) or ``"zero"`` (an eps -> 0 claim, fitted on the smallest x).
     ``expected_failure`` declares, with its reason, a claim known not to hold on this instance.
     ``nulls`` names the null learners the claim is also run on (None: the algorithm's that break it and the
     family's that measure its metric; ``()``: none applies). ``vacuous`` says why null learners are not
@@ -253,7 +256,11 @@ class Claim:
     A ``privacy`` claim says the mechanism is (form, ``delta``)-differentially private: ``form`` is the claimed
     epsilon (explicit, e.g. ``eps``), ``metric`` the mechanism's output statistic on one input and
     ``neighbour`` the same statistic on a neighbouring input; ``delta`` is a number or a form like ``form``.
-    It is audited, never proven (docs/privacy.md).
+    ``pairs`` names further candidate neighbouring pairs, each (statistic on one input, statistic on its
+    neighbour), audited beside the first. ``curve`` is what the claim asserts: ``"point"`` the one
+    (epsilon, delta) point, ``"gaussian"`` the whole privacy curve of the Gaussian mechanism calibrated to it
+    (Gaussian-DP with the mu of that calibration, as an accountant of Gaussian noise asserts). It is audited,
+    never proven (docs/privacy.md).
     """
 
     name: str
@@ -264,7 +271,7 @@ class Claim:
     source: str
     free: tuple[str, ...] = ("C",)
     constants: Mapping[str, float | str] = field(default_factory=dict)
-    tol: float = 0.10
+    tol: float | None = None
     rtol: float | None = None
     atol: float | None = None
     level: float = 0.99
@@ -275,8 +282,15 @@ class Claim:
     delta: float | str = 0.0
     nulls: tuple[str, ...] | None = None
     vacuous: str | None = None
+    toward: Literal["infinity", "zero"] = "infinity"
+    pairs: tuple[tuple[str, str], ...] = ()
+    curve: Literal["point", "gaussian"] = "point"
 
     def __post_init__(self) -> None:
+        if self.toward not in ("infinity", "zero"):
+            raise ClaimError(f"claim {self.name!r}: toward {self.toward!r} must be 'infinity' or 'zero'")
+        if self.tol is not None and not 0 <= self.tol < math.inf:
+            raise ClaimError(f"claim {self.name!r}: tol {self.tol} must be a finite number >= 0")
         if self.kind not in KINDS:
             raise ClaimError(f"claim {self.name!r}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
         if not 0.5 < self.level < 1:
@@ -288,6 +302,13 @@ class Claim:
                              f"epsilon (no free constant) in its form")
         if self.nulls == () and not self.vacuous:
             raise ClaimError(f"claim {self.name!r}: nulls=() (no null learner applies) needs the reason in vacuous")
+        if self.curve not in ("point", "gaussian"):
+            raise ClaimError(f"claim {self.name!r}: curve {self.curve!r} must be 'point' or 'gaussian'")
+        if (self.pairs or self.curve != "point") and self.kind != "privacy":
+            raise ClaimError(f"claim {self.name!r}: pairs and curve belong to privacy claims")
+        if any(not (isinstance(p, tuple) and len(p) == 2 and all(isinstance(n, str) and n for n in p))
+               for p in self.pairs):
+            raise ClaimError(f"claim {self.name!r}: pairs must be (metric, neighbour) name pairs, got {self.pairs!r}")
         if not isinstance(self.delta, str) and not 0 <= self.delta < 1:
             raise ClaimError(f"claim {self.name!r}: delta {self.delta} must lie in [0, 1)")
         form = check_syntax(self.form, f"claim {self.name!r}: the form")

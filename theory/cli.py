@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     audit = command("audit", cmd_audit, "per claim: its verdict, its null learners' verdicts, its mutants "
                     "caught or missed and the share of generated mutants caught", [budget, sweep, as_json])
     audit.add_argument("names", nargs="*", metavar="NAME")
+    audit.add_argument("--repeats", type=int, default=1, metavar="N",
+                       help="judge the correct versions under N base seeds (BASE, BASE+1, ...) and report the "
+                            "share of their verdicts that FAIL: the observed size (default 1)")
     report = command("report", cmd_report, "write a Markdown and HTML report of the results in a store")
     report.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="PATH",
                         help=f"a store written by run (default {DEFAULT_STORE})")
@@ -146,7 +149,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps([claim_row(r) for r in results], indent=2))
     else:
         _console().print(_verdict_table(results, "Verdicts"))
-        _summary(f"{len(results)} claims: " + _tally(outcome(r) for r in results) + _teeth(results), registry)
+        _summary(f"{len(results)} claims: " + _tally(outcome(r) for r in results) + _teeth(results) + "; "
+                 + _family_wise([r.verdict for r in results]), registry)
     return 1 if any(blocking(r) for r in results) or registry.errors else 0
 
 
@@ -198,7 +202,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     """Per claim: its verdict, its null learners' verdicts (each must FAIL), its hand-written mutants caught or
     missed and the share of generated mutants it catches; then power and observed size."""
     from theory import audit
-    from theory.cases import claim_cases, mutant_cases, outcome, pairs
+    from theory.cases import claim_cases, mutant_cases, outcome, pairs, verdict
+    from theory.check import Status
 
     registry = _registry()
     harness = _harness(registry, args)
@@ -206,6 +211,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
     cases = [case for a in algorithms for case in claim_cases(a) + mutant_cases(a)]
     _measure(harness, pairs(harness, cases) + audit.pairs(harness, algorithms), args)
     audits = audit.audit(harness, algorithms)
+    repeated = [[a.result.verdict for a in audits]]
+    claims = [(registry.algorithms[c.algorithm], registry.algorithms[c.algorithm].claim(c.claim))
+              for a in algorithms for c in claim_cases(a)]
+    for repeat in range(1, max(args.repeats, 1)):  # the size over further base seeds: the claims alone
+        again = _harness(registry, args, base_seed=args.seed + repeat)
+        _measure(again, claims, args)
+        repeated.append([verdict(again, algorithm, claim) for algorithm, claim in claims])
     if args.json:
         print(json.dumps([a.data() for a in audits], indent=2))
     else:
@@ -216,16 +228,23 @@ def cmd_audit(args: argparse.Namespace) -> int:
             _add(table, verdict.algorithm, verdict.claim, outcome(a.result), _null_cell(a.result), a.mutants_text(),
                  a.generated_share())
         _console().print(table)
+        _console().print(_verdict_table([a.result for a in audits], "Correct versions", power=True))
         mutants = [r for a in audits for _, r in a.mutants]
         caught = sum(r.caught for r in mutants)
         generated = [g for a in audits for g in a.counted]
         failed, judged = audit.observed_size(audits)
         levels = ", ".join(sorted({f"{a.result.verdict.level:.0%}" for a in audits})) or "-"
+        size = f"{failed}/{judged} correct claims FAILed ({_share(failed, judged)})"
+        if len(repeated) > 1:
+            every = [v for run in repeated for v in run if not v.expected_failure]
+            false = sum(v.status is Status.FAIL for v in every)
+            runs = sum(any(v.status is Status.FAIL and not v.expected_failure for v in run) for run in repeated)
+            size = (f"{false}/{len(every)} correct-claim verdicts FAILed over {len(repeated)} base seeds "
+                    f"({_share(false, len(every))}; {runs}/{len(repeated)} runs with a FAIL)")
         _summary(f"power: {caught}/{len(mutants)} hand-written mutant checks caught ({_share(caught, len(mutants))}), "
                  f"{sum(g.caught for g in generated)}/{len(generated)} generated "
-                 f"({_share(sum(g.caught for g in generated), len(generated))}); observed size: {failed}/{judged} "
-                 f"correct claims FAILed ({_share(failed, judged)}) at level {levels}"
-                 + _teeth([a.result for a in audits]), registry)
+                 f"({_share(sum(g.caught for g in generated), len(generated))}); observed size: {size} at level "
+                 f"{levels}" + _teeth([a.result for a in audits]) + "; " + _family_wise(repeated[0]), registry)
     return 1 if any(a.blocking() for a in audits) or registry.errors else 0
 
 
@@ -263,7 +282,7 @@ def _registry() -> Registry:
     return built
 
 
-def _harness(registry: Registry, args: argparse.Namespace) -> Harness:
+def _harness(registry: Registry, args: argparse.Namespace, base_seed: int | None = None) -> Harness:
     from theory.backend import resolve_device
     from theory.errors import DeviceError
     from theory.harness import Budget, Harness
@@ -272,7 +291,8 @@ def _harness(registry: Registry, args: argparse.Namespace) -> Harness:
         resolve_device(args.device)
     except DeviceError as exc:
         raise UsageError(str(exc)) from None
-    budget = Budget(quick=args.quick, seeds=args.seeds, base_seed=args.seed, device=args.device)
+    budget = Budget(quick=args.quick, seeds=args.seeds, base_seed=args.seed if base_seed is None else base_seed,
+                    device=args.device)
     store = _store(args.store) if getattr(args, "store", None) else None
     return Harness(registry, budget, store=store, fresh=getattr(args, "fresh", False))
 
@@ -313,16 +333,20 @@ def _measure(harness: Harness, pairs: Sequence[tuple[Algorithm, Claim]], args: a
               file=sys.stderr)
 
 
-def _verdict_table(results: Sequence[ClaimResult], title: str) -> Any:
+def _verdict_table(results: Sequence[ClaimResult], title: str, power: bool = False) -> Any:
+    """The claims' verdicts with their null learners; with ``power``, a column for each one's minimal
+    detectable effect (an exponent shift, a contraction factor or a factor over the bound: docs/statistics.md)."""
     from theory.cases import outcome
     from theory.render import interval, level, number
 
-    table = _table("algorithm", "claim", "verdict", "estimate", "CI", "claimed", "level", "null learners",
+    extra = ("detectable",) if power else ()
+    table = _table("algorithm", "claim", "verdict", "estimate", "CI", "claimed", "level", *extra, "null learners",
                    "evidence", title=title)
     for r in results:
         v = r.verdict
+        shown = (number(v.detectable),) if power else ()
         _add(table, v.algorithm, v.claim, outcome(r), number(v.estimate), interval(v.ci), number(v.claimed),
-             level(v), _null_cell(r), v.evidence)
+             level(v), *shown, _null_cell(r), v.evidence)
     return table
 
 
@@ -364,6 +388,21 @@ def _tally(labels: Any) -> str:
     for label in labels:
         counts[label] = counts.get(label, 0) + 1
     return ", ".join(f"{n} [{STYLES.get(label, 'default')}]{label}[/]" for label, n in sorted(counts.items()))
+
+
+def _family_wise(verdicts: Sequence, alpha: float = 0.01) -> str:
+    """Holm across the claims of a run: how many FAILs hold with family-wise error ``alpha`` over every claim
+    that has a p-value (declared failures left out); docs/statistics.md."""
+    import numpy as np
+
+    from theory.check import Status
+    from theory.stats import holm
+
+    tested = [v for v in verdicts if v.p_value is not None and not v.expected_failure]
+    fails = [i for i, v in enumerate(tested) if v.status is Status.FAIL]
+    held = holm(np.array([v.p_value for v in tested]), alpha) if tested else np.zeros(0, dtype=bool)
+    return (f"family-wise (Holm over {len(tested)} claims, {alpha:g}): "
+            f"{int(sum(held[i] for i in fails))} of {len(fails)} FAILs hold")
 
 
 def _share(part: int, whole: int) -> str:

@@ -88,12 +88,24 @@ def _hits(outputs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return torch.searchsorted(ordered, torch.from_numpy(np.ascontiguousarray(thresholds)), right=True).numpy()
 
 
-def _audit(first: np.ndarray, second: np.ndarray, delta: float, level: float, candidates: int) -> dict:
-    """The audit of every row of ``first`` and ``second`` (shape (rows, runs)), as arrays over rows."""
+def _gaussian_dp(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Phi^-1(low) - Phi^-1(high): a mechanism that is mu-GDP has mu at least this for any set S with
+    P(M(D') in S) >= low and P(M(D) in S) <= high (the trade-off bound 1 - P(D' in S) >= Phi(Phi^-1(1 - P(D in
+    S)) - mu), rearranged); -inf where the set says nothing."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        found = scipy_stats.norm.ppf(low) - scipy_stats.norm.ppf(high)
+    return np.where(np.isnan(found), -np.inf, found)
+
+
+def _audit(first: np.ndarray, second: np.ndarray, bound, level: float, candidates: int) -> dict:
+    """The audit of every row of ``first`` and ``second`` (shape (rows, runs)), as arrays over rows.
+
+    ``bound(low, high)`` turns a lower bound on the numerator's probability of a set and an upper bound on the
+    denominator's into a lower bound on the privacy parameter (epsilon at a delta, or Gaussian-DP mu)."""
     if min(first.shape[-1], second.shape[-1]) < 4:
         raise ValueError("an audit needs at least 4 runs on each input")
-    if not 0 <= delta < 1 or not 0 < level < 1:
-        raise ValueError(f"delta {delta} must lie in [0, 1) and level {level} in (0, 1)")
+    if not 0 < level < 1:
+        raise ValueError(f"level {level} must lie in (0, 1)")
     alpha = 1 - level
     picks = (int(first.shape[-1] * SELECTION), int(second.shape[-1] * SELECTION))
     pick = (first[:, :picks[0]], second[:, :picks[1]])
@@ -108,7 +120,7 @@ def _audit(first: np.ndarray, second: np.ndarray, delta: float, level: float, ca
         bounds = [_wilson(counts[i], picks[i], z) for i in (0, 1)]
         for numerator in (0, 1):
             options.append((side, numerator))
-            scores.append(_log_ratio(bounds[numerator][0], bounds[1 - numerator][1], delta))
+            scores.append(bound(bounds[numerator][0], bounds[1 - numerator][1]))
     scores = np.stack(scores, axis=1)  # (rows, 4, candidates)
     flat = scores.reshape(len(first), -1).argmax(axis=1)
     option, index = np.divmod(flat, candidates)
@@ -127,17 +139,32 @@ def _audit(first: np.ndarray, second: np.ndarray, delta: float, level: float, ca
     trials_num, trials_den = trials[numerator], trials[1 - numerator]
     low, _ = clopper_pearson(hits_num, trials_num, alpha / 2)
     _, high = clopper_pearson(hits_den, trials_den, alpha / 2)
-    lower = np.maximum(0.0, _log_ratio(low, high, delta))
-    share, other = hits_num / trials_num, hits_den / trials_den
+    lower = np.maximum(0.0, bound(low, high))
     with np.errstate(divide="ignore", invalid="ignore"):
-        estimate = np.where(share <= delta, 0.0, np.where(other == 0, np.inf,
-                                                           np.log(np.maximum(share - delta, 1e-300) / other)))
+        estimate = np.nan_to_num(bound(hits_num / trials_num, hits_den / trials_den), nan=0.0)
     full, _ = clopper_pearson(trials_num, trials_num, alpha / 2)
     _, empty = clopper_pearson(np.zeros(len(first)), trials_den, alpha / 2)
     return {"lower": lower, "estimate": np.maximum(0.0, estimate), "threshold": threshold,
             "side": np.where(side_above, "above", "below"), "numerator": numerator,
             "hits": (hits_num, hits_den), "trials": (trials_num, trials_den),
-            "ceiling": np.maximum(0.0, _log_ratio(full, empty, delta))}
+            "ceiling": np.maximum(0.0, bound(full, empty))}
+
+
+def _point(delta: float):
+    if not 0 <= delta < 1:
+        raise ValueError(f"delta {delta} must lie in [0, 1)")
+    return lambda low, high: _log_ratio(low, high, delta)
+
+
+def _one(found: dict, level: float) -> Audit:
+    return Audit(lower=float(found["lower"][0]), estimate=float(found["estimate"][0]), level=level,
+                 threshold=float(found["threshold"][0]), side=str(found["side"][0]),
+                 numerator=int(found["numerator"][0]), hits=tuple(int(h[0]) for h in found["hits"]),
+                 trials=tuple(int(t[0]) for t in found["trials"]), ceiling=float(found["ceiling"][0]))
+
+
+def _rows(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, dtype=float).reshape(1, -1)
 
 
 def epsilon_lower_bound(first: np.ndarray, second: np.ndarray, *, delta: float = 0.0, level: float = 0.99,
@@ -148,20 +175,65 @@ def epsilon_lower_bound(first: np.ndarray, second: np.ndarray, *, delta: float =
     test, the rest bound it. The returned ``lower`` is below the mechanism's true epsilon at ``delta`` with
     probability at least ``level``, whatever the mechanism.
     """
-    found = _audit(np.asarray(first, dtype=float).reshape(1, -1), np.asarray(second, dtype=float).reshape(1, -1),
-                   delta, level, candidates)
-    return Audit(lower=float(found["lower"][0]), estimate=float(found["estimate"][0]), level=level,
-                 threshold=float(found["threshold"][0]), side=str(found["side"][0]),
-                 numerator=int(found["numerator"][0]), hits=tuple(int(h[0]) for h in found["hits"]),
-                 trials=tuple(int(t[0]) for t in found["trials"]), ceiling=float(found["ceiling"][0]))
+    return _one(_audit(_rows(first), _rows(second), _point(delta), level, candidates), level)
 
 
 def epsilon_lower_bounds(first: np.ndarray, second: np.ndarray, *, delta: float = 0.0, level: float = 0.99,
                          candidates: int = CANDIDATES) -> np.ndarray:
     """``epsilon_lower_bound`` of every row of ``first`` and ``second`` (shape (rows, runs)): independent
     audits, computed together."""
-    found = _audit(np.asarray(first, dtype=float), np.asarray(second, dtype=float), delta, level, candidates)
-    return found["lower"]
+    return _audit(np.asarray(first, dtype=float), np.asarray(second, dtype=float), _point(delta), level,
+                  candidates)["lower"]
+
+
+def gaussian_dp_lower_bound(first: np.ndarray, second: np.ndarray, *, level: float = 0.99,
+                            candidates: int = CANDIDATES) -> Audit:
+    """Audit the whole trade-off curve at once: a lower bound on the Gaussian-DP parameter mu of the mechanism
+    (below any mu for which it is mu-GDP, with probability at least ``level``), from the same threshold sets.
+
+    A mu-GDP mechanism is (eps, delta(eps))-DP for every eps at once (delta(eps) = Phi(-eps/mu + mu/2) -
+    e^eps Phi(-eps/mu - mu/2)), so this tests every point of that curve; central thresholds, which many runs
+    visit, carry the evidence, where a single (eps, 1e-5) point needs the tails. ``lower`` and ``estimate``
+    are in units of mu."""
+    return _one(_audit(_rows(first), _rows(second), _gaussian_dp, level, candidates), level)
+
+
+def gaussian_dp_lower_bounds(first: np.ndarray, second: np.ndarray, *, level: float = 0.99,
+                             candidates: int = CANDIDATES) -> np.ndarray:
+    """``gaussian_dp_lower_bound`` of every row: independent audits, computed together."""
+    return _audit(np.asarray(first, dtype=float), np.asarray(second, dtype=float), _gaussian_dp, level,
+                  candidates)["lower"]
+
+
+def violation_p_value(audit: Audit, claimed: float, *, delta: float = 0.0, gaussian: bool = False) -> float:
+    """The smallest alpha at which the set ``audit`` chose would bound the privacy parameter (epsilon at
+    ``delta``, or Gaussian-DP mu) above ``claimed`` from its held-out counts: a valid p-value for "the
+    mechanism meets the claim", since the set was chosen on other runs (P(p <= alpha) <= alpha for each alpha).
+    Found by bisection on log alpha; 1 when no alpha would."""
+    bound = _gaussian_dp if gaussian else _point(delta)
+
+    def exceeds(alpha: float) -> bool:
+        low, _ = clopper_pearson(np.array([audit.hits[0]]), audit.trials[0], alpha / 2)
+        _, high = clopper_pearson(np.array([audit.hits[1]]), audit.trials[1], alpha / 2)
+        return bool(bound(low, high)[0] > claimed)
+
+    if not exceeds(1.0 - 1e-12):
+        return 1.0
+    # log10 alpha: exceeds(10**high) holds, exceeds(10**low) may not; below 1e-30 the beta quantiles lose
+    # accuracy, and 1e-30 is reported (a valid p-value: it is never below the exact one)
+    low, high = -30.0, 0.0
+    if exceeds(10.0**low):
+        return 10.0**low
+    for _ in range(40):
+        middle = (low + high) / 2
+        low, high = (low, middle) if exceeds(10.0**middle) else (middle, high)
+    return float(10.0**high)
+
+
+def gaussian_mu(epsilon: float, delta: float, *, releases: int = 1) -> float:
+    """The Gaussian-DP mu that an accountant asserts for Gaussian noise calibrated to (epsilon, delta): the
+    sensitivity over the noise ``gaussian_noise`` gives (composition of k releases included)."""
+    return 1.0 / gaussian_noise(epsilon, delta, releases=releases)
 
 
 # --- accounting (dp-accounting) -----------------------------------------------------------------------------

@@ -167,8 +167,9 @@ def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
         if claim.metric not in algorithm.metric_names:
             raise ClaimError(f"claim {claim.name!r} is on unknown metric {claim.metric!r} "
                              f"(the algorithm measures {', '.join(algorithm.metric_names)})")
-        if claim.neighbour and claim.neighbour not in algorithm.metric_names:
-            raise ClaimError(f"claim {claim.name!r} names unknown neighbour metric {claim.neighbour!r}")
+        for name in (claim.neighbour, *(n for pair in claim.pairs for n in pair)):
+            if name and name not in algorithm.metric_names:
+                raise ClaimError(f"claim {claim.name!r} names unknown neighbour metric {name!r}")
         if isinstance(claim.delta, str):
             parse_form(claim.delta, claim.experiment.symbols() | set(algorithm.hyper) | set(claim.constants))
         if claim.experiment.family not in families:

@@ -18,7 +18,7 @@ from theory.spec import Algorithm
 RELATIONS = {"upper": "<=", "lower": ">=", "theta": "= Theta of", "exact": "==", "privacy": "private at epsilon"}
 # What each test of theory.check reports as its estimate.
 ESTIMATES = {"rate": "exponent of {over}", "contraction": "contraction factor per step",
-             "privacy": "epsilon lower bound",
+             "privacy": "epsilon lower bound", "privacy-gdp": "Gaussian-DP mu lower bound",
              "envelope": "worst mean/bound", "exact": "largest relative error",
              "invariant": "worst value of the invariant's metric"}
 
@@ -41,7 +41,8 @@ def row(verdict: Verdict, **extra: Any) -> dict[str, Any]:
             "verdict": outcome(verdict), "estimate": verdict.estimate,
             "ci": list(verdict.ci) if verdict.ci else None, "claimed": verdict.claimed,
             "threshold": verdict.threshold, "level": verdict.level, "test": verdict.test,
-            "evidence": verdict.evidence, "seeds": verdict.seeds, **extra}
+            "evidence": verdict.evidence, "seeds": verdict.seeds, "p_value": verdict.p_value,
+            "detectable": verdict.detectable, "seeds_needed": verdict.seeds_needed, **extra}
 
 
 def claim_row(result: ClaimResult) -> dict[str, Any]:
@@ -83,12 +84,26 @@ def verdict_text(verdict: Verdict, claim: Claim, label: str | None = None) -> st
         bound = "" if verdict.threshold is None else f" (decision threshold {number(verdict.threshold)})"
         lines.append(f"  measured: {what} = {number(verdict.estimate)}, CI {interval(verdict.ci)}; "
                      f"claimed {number(verdict.claimed)}{bound}")
+    if verdict.detectable is not None:
+        lines.append(f"  power:    {detectable(verdict, claim)}")
     if verdict.expected_failure:
         lines.append(f"  expected to fail: {verdict.expected_failure}")
     if verdict.rows:
         lines += ["", *("  " + line for line in rows_table(verdict, claim.experiment.over)), ""]
     lines.append(f"  evidence: {verdict.evidence}")
     return "\n".join(lines)
+
+
+def detectable(verdict: Verdict, claim: Claim) -> str:
+    """The verdict's minimal detectable effect in words: what it would FAIL with probability 0.8."""
+    at = f"at {verdict.seeds} seeds"
+    if verdict.test == "rate":
+        return (f"an exponent {number(verdict.detectable)} past the claimed {number(verdict.claimed)} would FAIL "
+                f"with probability 0.8 {at}")
+    if verdict.test == "contraction":
+        return f"a contraction factor of {verdict.detectable:.6g} per step would FAIL with probability 0.8 {at}"
+    side = "over" if claim.kind == "upper" else "under"
+    return f"a mean {number(verdict.detectable)} x the bound ({side} it) would FAIL with probability 0.8 {at}"
 
 
 def rows_table(verdict: Verdict, over: str) -> list[str]:

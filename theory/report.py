@@ -33,7 +33,8 @@ STATUSES = (*(status.value for status in Status), "VACUOUS")  # VACUOUS: a PASS 
 _MARKS = {"PASS": "✅", "FAIL": "❌", "INCONCLUSIVE": "❔", "ERROR": "⚠️", "TIMEOUT": "⏱️", "VACUOUS": "🕳️"}
 _ESTIMATES = {"rate": "fitted exponent", "contraction": "contraction factor per step",
               "envelope": "worst mean / bound", "exact": "largest relative error", "run": "estimate",
-              "privacy": "epsilon lower bound", "invariant": "worst value of the invariant's metric"}
+              "privacy": "epsilon lower bound", "privacy-gdp": "Gaussian-DP mu lower bound",
+              "invariant": "worst value of the invariant's metric"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # with <, >, & as entities: no HTML, links, emphasis or cells
 
 
@@ -255,7 +256,7 @@ def _claim_plot(base: str, name: str, group: list[_Result], plots: Path) -> dict
     over = anchor.claim.experiment.over if anchor.claim else anchor.trace.experiment.over
     level = f"band: one-sided {v.level:g} bounds on the mean over {v.seeds} seeds"
     metric = anchor.metric or "metric"
-    if v.test == "privacy":  # rows hold the plug-in epsilon and its lower bound, not a mean of the metric
+    if v.test in ("privacy", "privacy-gdp"):  # rows hold the plug-in value and its lower bound, not a mean
         level = f"line: plug-in epsilon; band down to its lower bound (level {v.level:g} over the grid)"
         metric = "epsilon"
     files = _draw(slug(base, name), plots, series, (x, *claimed), over, metric,

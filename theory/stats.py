@@ -1,10 +1,14 @@
 """Estimators behind every verdict. Inputs are arrays of shape (seeds, grid); seeds are independent replicates.
 
-- ``bootstrap_slope``: slope of log(mean over seeds / divisor) on log x (power rates) or on x (linear rates),
-  with a percentile bootstrap over seeds. Resampling whole seeds keeps the dependence between grid points of
-  one seed (anytime runs measure one trajectory at several horizons).
+- ``log_contrasts``: linear contrasts of log(mean over seeds / divisor) across the grid (a slope, the
+  difference of two local slopes, the coefficients of a model with a log log term), each with a t-interval
+  from the seeds' influence on it (the delta method). A seed's values at several grid points enter together,
+  so the dependence between grid points of one seed (anytime runs measure one trajectory at several horizons)
+  is kept. Its coverage is measured in tests/test_stats.py at ``MIN_SEEDS`` and more seeds.
+- ``slope_weights``, ``log_model_weights``: the contrasts the rate test uses.
 - ``mean_tests``: one-sided Student-t tests of the mean against a bound at every grid point.
-- ``holm``: Holm's step-down correction, for "the bound is broken somewhere on the grid".
+- ``holm``: Holm's step-down correction, across a grid or across the claims of a run.
+- ``seeds_to_decide``, ``detectable``, ``p_above``: power and advice, from the same t-interval.
 - ``relative_error`` and ``exact_tolerance``: for claims of equality.
 """
 
@@ -16,59 +20,100 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as scipy_stats
 
-BOOTSTRAP_RESAMPLES = 2000
+# The fewest seeds at which the intervals' coverage was measured (tests/test_stats.py): below it no PASS.
+MIN_SEEDS = 8
+POWER = 0.8  # the chance of a FAIL at which a minimal detectable effect is quoted
 
 
 @dataclass(frozen=True)
 class Interval:
-    """A point estimate with a confidence interval; each end is a one-sided bound at ``level``."""
+    """A point estimate with a confidence interval; each end is a one-sided bound at ``level``.
+
+    ``se`` is the standard error behind the interval and ``seeds`` the count it came from (the t quantile's
+    degrees of freedom are ``seeds - 1``); an interval whose ends are infinite has no usable ``se`` (inf).
+    """
 
     estimate: float
     low: float
     high: float
     level: float
+    se: float = math.inf
+    seeds: int = 0
 
 
 def ols_slope(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Least-squares slope of ``y`` on ``x`` along the last axis (``y`` may carry leading batch axes)."""
-    xc = x - x.mean()
-    return ((y - y.mean(axis=-1, keepdims=True)) * xc).sum(axis=-1) / (xc**2).sum()
+    return y @ slope_weights(np.asarray(x, dtype=float))
 
 
-def bootstrap_slope(values: np.ndarray, x: np.ndarray, divisor: np.ndarray, *, log_x: bool, level: float,
-                    rng: np.random.Generator, resamples: int = BOOTSTRAP_RESAMPLES) -> Interval:
-    """Slope of log(mean(values) / divisor) against log(x) (or x), with a bootstrap-over-seeds interval.
+def slope_weights(u: np.ndarray) -> np.ndarray:
+    """Weights w with sum(w * y) the least-squares slope of y on u."""
+    centred = u - u.mean()
+    return centred / (centred**2).sum()
 
-    A ratio that is not positive and finite has no logarithm: such a bootstrap replicate counts as an extreme
-    on both sides (-inf for the lower end, +inf for the upper), so an interval that contains such replicates
-    comes out wide, never falsely narrow; a point estimate from such a ratio is NaN.
+
+def log_model_weights(u: np.ndarray) -> np.ndarray | None:
+    """Rows giving the coefficients (a, b) of the least-squares fit y = c + a u + b log(u), or None when the
+    model does not apply (fewer than 4 points, or some u <= 0 where log u does not exist)."""
+    if len(u) < 4 or np.any(u <= 0):
+        return None
+    design = np.stack([np.ones_like(u), u, np.log(u)], axis=1)
+    return np.linalg.pinv(design)[1:]
+
+
+def log_contrasts(values: np.ndarray, divisor: np.ndarray, weights: np.ndarray, level: float) -> list[Interval]:
+    """Each row w of ``weights`` (shape (K, G)) gives sum_j w_j log(mean_j / divisor_j), with a t-interval.
+
+    The interval is the delta method's: a seed moves the estimate by psi_s = sum_j w_j (v_sj - m_j) / m_j
+    (over the seed count), so its standard error is sd(psi) / sqrt(S) and the ends are the estimate -/+
+    t_{S-1}(level) x se. Where some mean used is not positive the estimate is NaN and the interval unbounded;
+    where a metric takes values <= 0 and its mean is within its own t-bound of 0, the log of the mean may not
+    exist over the plausible means, and the interval is unbounded too, never falsely narrow.
     """
-    seeds = values.shape[0]
-    abscissa = np.log(x) if log_x else np.asarray(x, dtype=float)
+    estimate, low, high, se = batched_log_contrasts(values[None], divisor, weights, level)
+    return [Interval(float(e), float(lo), float(hi), level, float(s), values.shape[0])
+            for e, lo, hi, s in zip(estimate[0], low[0], high[0], se[0])]
+
+
+def batched_log_contrasts(values: np.ndarray, divisor: np.ndarray, weights: np.ndarray,
+                          level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``log_contrasts`` of independent experiments at once: ``values`` has shape (B, S, G); returns the
+    estimates, lower ends, upper ends and standard errors, each of shape (B, K)."""
+    seeds = values.shape[1]
+    weights = np.atleast_2d(weights)
+    used = np.any(weights != 0, axis=0)
+    values, weights = values[..., used], weights[:, used]
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = values.mean(axis=0) / divisor
-        picks = rng.integers(0, seeds, size=(resamples, seeds))
-        ratios = values[picks].mean(axis=1) / divisor
-    defined = (ratios > 0) & np.isfinite(ratios)
-    estimate = ols_slope(abscissa, np.log(ratio)) if np.all((ratio > 0) & np.isfinite(ratio)) else math.nan
-    undefined = ~np.all(defined, axis=1)
-    slopes = ols_slope(abscissa, np.log(np.where(defined, ratios, 1.0)))
-    with np.errstate(invalid="ignore"):  # interpolating next to an infinite end gives NaN: it is that end
-        low = np.quantile(np.where(undefined, -np.inf, slopes), 1 - level)
-        high = np.quantile(np.where(undefined, np.inf, slopes), level)
-    return Interval(float(estimate), -math.inf if np.isnan(low) else float(low),
-                    math.inf if np.isnan(high) else float(high), level)
+        mean = values.mean(axis=1)  # (B, G)
+        ratio = mean / divisor[used]
+        defined = np.all((ratio > 0) & np.isfinite(ratio), axis=1)  # (B,)
+        estimate = np.where(defined[:, None], np.log(np.where(defined[:, None], ratio, 1.0)) @ weights.T, np.nan)
+        if seeds < 2:
+            se = np.full_like(estimate, np.inf)
+        else:
+            quantile = float(scipy_stats.t.ppf(level, df=seeds - 1))
+            # A metric that takes values <= 0 may have a mean of either sign: its log is trusted only
+            # where the mean is credibly positive. A positive metric's mean is surely positive.
+            positive = np.all((mean - quantile * values.std(axis=1, ddof=1) / math.sqrt(seeds) > 0)
+                              | np.all(values > 0, axis=1), axis=1)
+            influence = np.einsum("bsg,kg->bsk", (values - mean[:, None]) / mean[:, None], weights)
+            se = np.where((defined & positive)[:, None], influence.std(axis=1, ddof=1) / math.sqrt(seeds), np.inf)
+        half = np.where(np.isfinite(se), (scipy_stats.t.ppf(level, df=max(seeds - 1, 1))) * se, np.inf)
+    undefined = np.isnan(estimate)
+    return estimate, np.where(undefined, -np.inf, estimate - half), np.where(undefined, np.inf, estimate + half), se
 
 
 @dataclass(frozen=True)
 class MeanTests:
-    """Per grid point: mean, its one-sided confidence bounds, and p-values for 'above' and 'below' the bound."""
+    """Per grid point: mean, its one-sided confidence bounds, the standard error, and p-values for 'above' and
+    'below' the bound."""
 
     mean: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
     p_above: np.ndarray  # small when the mean is credibly above the bound
     p_below: np.ndarray  # small when the mean is credibly below the bound
+    se: np.ndarray
 
 
 def mean_tests(values: np.ndarray, bound: np.ndarray, level: float) -> MeanTests:
@@ -83,7 +128,7 @@ def mean_tests(values: np.ndarray, bound: np.ndarray, level: float) -> MeanTests
         z = np.where(se > 0, (mean - bound) / se, exact)
     p_above = scipy_stats.t.sf(z, df=max(seeds - 1, 1))
     p_below = scipy_stats.t.cdf(z, df=max(seeds - 1, 1))
-    return MeanTests(mean, mean - quantile * se, mean + quantile * se, p_above, p_below)
+    return MeanTests(mean, mean - quantile * se, mean + quantile * se, p_above, p_below, se)
 
 
 def holm(p_values: np.ndarray, alpha: float) -> np.ndarray:
@@ -96,6 +141,74 @@ def holm(p_values: np.ndarray, alpha: float) -> np.ndarray:
             break
         rejected[index] = True
     return rejected
+
+
+def p_above(interval: Interval, threshold: float) -> float:
+    """One-sided p-value of 'the estimated quantity is at most ``threshold``' from the t-interval (small when
+    the estimate is credibly above it); 1 when the interval is unbounded."""
+    if not math.isfinite(interval.se) or interval.seeds < 2:
+        return 1.0
+    if interval.se == 0:
+        return 0.0 if interval.estimate > threshold else 1.0
+    return float(scipy_stats.t.sf((interval.estimate - threshold) / interval.se, df=interval.seeds - 1))
+
+
+def detectable(se: float, seeds: int, level: float, power: float = POWER) -> float:
+    """How far past its decision threshold a quantity with standard error ``se`` (from ``seeds`` seeds) must
+    lie to be called past it with probability ``power`` by a one-sided t-test at ``level``."""
+    if seeds < 2 or not math.isfinite(se):
+        return math.inf
+    return float((scipy_stats.t.ppf(level, seeds - 1) + scipy_stats.t.ppf(power, seeds - 1)) * se)
+
+
+def seeds_to_decide(seeds: int, se: float, distance: float, level: float) -> int | None:
+    """About how many seeds would put a t-interval of standard error ``se`` (at ``seeds`` seeds) wholly on one
+    side of a threshold ``distance`` away from the estimate: the smallest n with t_{n-1}(level) se
+    sqrt(seeds / n) < distance, assuming the estimate stays put and the spread per seed does too. None when
+    the estimate is on the threshold or the interval is unbounded."""
+    distance = abs(distance)
+    if distance == 0 or seeds < 2 or not math.isfinite(se) or se == 0:
+        return None
+    spread = se * math.sqrt(seeds)
+    n = seeds
+    for _ in range(50):  # n = (t_{n-1} spread / distance)^2 is a contraction: a few rounds settle it
+        wanted = max(seeds + 1, math.ceil((scipy_stats.t.ppf(level, n - 1) * spread / distance) ** 2))
+        if wanted == n:
+            break
+        n = wanted
+    return n
+
+
+@dataclass(frozen=True)
+class EnvelopePower:
+    """Power and advice for an explicit bound tested point by point (``mean_tests``).
+
+    ``p_value``: Holm's adjusted p-value of the smallest grid p-value for "over the bound" (below it for a
+    lower bound); ``factor``: the factor over the bound (under it, for a lower bound) that would be FAILed with
+    probability ``POWER`` at the most sensitive grid point; ``seeds_needed``: about how many seeds would put
+    every point on one side of its bound (None when some point sits exactly on it or has no spread).
+    """
+
+    p_value: float
+    factor: float | None
+    seeds_needed: int | None
+
+
+def envelope_power(tests: MeanTests, bound: np.ndarray, level: float, upper: bool, seeds: int) -> EnvelopePower:
+    """``EnvelopePower`` of one envelope test: the FAIL side is Holm over the G grid points, so its per-point
+    level is 1 - alpha / G at the first step."""
+    outside = tests.p_above if upper else tests.p_below
+    p_value = float(min(1.0, len(bound) * np.nanmin(outside))) if np.any(np.isfinite(outside)) else 1.0
+    alpha = 1 - level
+    shift = detectable(1.0, seeds, 1 - alpha / len(bound))  # in standard errors
+    relative = tests.se / np.abs(bound)
+    factor = None
+    if math.isfinite(shift) and np.all(np.isfinite(relative)):
+        factor = float(1 + shift * relative.min()) if upper else float(max(0.0, 1 - shift * relative.min()))
+    needed = [seeds_to_decide(seeds, float(se), float(m - b), level)
+              for m, b, se, p in zip(tests.mean, bound, tests.se, tests.p_below if upper else tests.p_above)
+              if p > alpha]
+    return EnvelopePower(p_value, factor, None if None in needed or not needed else max(needed))  # type: ignore
 
 
 def precision_floor(dtype: str, scale: float) -> float:
@@ -111,18 +224,6 @@ def exact_tolerance(dtype: str) -> float:
 def relative_error(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """|values - reference| / |reference| elementwise, with an absolute floor at the smallest normal float."""
     return np.abs(values - reference) / np.maximum(np.abs(reference), np.finfo(float).tiny)
-
-
-def seeds_to_decide(seeds: int, interval: Interval, threshold: float) -> int | None:
-    """Roughly how many seeds would shrink the interval enough to fall on one side of ``threshold``.
-
-    Interval widths shrink like one over the square root of the seed count.
-    """
-    half_width = (interval.high - interval.low) / 2
-    distance = abs(interval.estimate - threshold)
-    if distance == 0 or half_width == 0 or not np.isfinite(half_width / distance):
-        return None
-    return int(np.ceil(seeds * (half_width / distance) ** 2))
 
 
 ROUNDING_ULPS = 16
