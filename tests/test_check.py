@@ -289,6 +289,7 @@ def test_envelope_a_metric_on_its_bound_to_the_last_ulps_passes():
     assert stats.holm(stats.mean_tests(metric, bound, 0.99).p_above, 0.01).all()  # "above" without an allowance
     verdict = check(claim, make_trace(metric, GRID[:5]))
     assert verdict.status is Status.PASS, verdict.evidence
+    assert "(on it to within rounding, 16 ulps of float64)" in verdict.evidence
     assert check(claim, make_trace(np.tile(bound, (32, 1)), GRID[:5])).status is Status.PASS
     lower = check(envelope("2*sqrt(T)", "lower"), make_trace(bound - ulps * np.spacing(bound), GRID[:5]))
     assert lower.status is Status.PASS, lower.evidence

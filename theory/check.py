@@ -223,6 +223,8 @@ def _envelope(claim: Claim, values: np.ndarray, dtype: str, curve: FormCurve, ba
         status, evidence = Status.FAIL, f"mean credibly {side} the bound at {where} (Holm, alpha={alpha:g})"
     elif np.all(confident_inside <= alpha):
         status, evidence = Status.PASS, f"mean credibly {'under' if upper else 'over'} the bound at every grid point"
+        if (ratio[worst] > 1) if upper else (ratio[worst] < 1):
+            evidence += f" (on it to within rounding, {stats.ROUNDING_ULPS} ulps of {dtype})"
     else:
         unsure = ", ".join(f"{claim.experiment.over}={base['rows'][i].x:g}"
                            for i in np.flatnonzero(confident_inside > alpha))

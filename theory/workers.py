@@ -46,6 +46,7 @@ class Worker:
         self.conn: Connection | None = None
         self.started: float | None = None  # when the current job began to run
         self.limit = 0.0
+        self.busy = False
 
     def submit(self, job: Job) -> None:
         if self.process is None:
@@ -56,7 +57,7 @@ class Worker:
                                             pass_fds=(theirs.fileno(),), env=env)
             theirs.close()
             self.conn = Connection(ours.detach())
-        self.started = None
+        self.started, self.busy = None, True
         self.conn.send(job)
 
     def deadline(self) -> float | None:
@@ -69,9 +70,13 @@ class Worker:
             self.process.wait()
             self.conn.close()
         self.process = self.conn = None
+        self.busy = False
 
     def close(self) -> None:
-        """Let an idle worker exit (its end of the socket reads EOF), killing it if it does not."""
+        """Let an idle worker exit (its end of the socket reads EOF), killing it if it does not; a worker still
+        on a job (its caller stopped reading results) is killed at once."""
+        if self.busy:
+            self.stop()
         if self.process is not None:
             self.conn.close()
             try:
@@ -107,6 +112,7 @@ def drive(jobs: Iterable[Job], workers: list[Worker],
                     worker.started, worker.limit = time.monotonic(), value
                     continue
                 del busy[worker]
+                worker.busy = False
                 if kind == "done":
                     yield job, value
                 elif kind == "unknown":
