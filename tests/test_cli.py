@@ -13,7 +13,7 @@ import torch
 
 from theory import cli
 
-ROW_KEYS = {"algorithm", "mutant_of", "claim", "verdict", "estimate", "ci", "claimed", "threshold", "level",
+ROW_KEYS = {"algorithm", "mutant_of", "claim", "verdict", "status", "estimate", "ci", "claimed", "threshold", "level",
             "test", "evidence", "seeds", "p_value", "detectable", "seeds_needed"}
 BROKEN = 'Error loading plugin "broken": theorycheck_algorithms() raised RuntimeError: hook exploded'
 
@@ -213,7 +213,7 @@ def test_audit_json_rows_pair_mutants_with_the_correct_version(install, capsys):
     assert (claim["algorithm"], claim["verdict"], claim["nulls"], claim["generated"]) == ("fake", "PASS", [], [])
     assert [(r["algorithm"], r["mutant_of"], r["verdict"], r["caught"]) for r in claim["mutants"]] == [
         ("fake[linear]", "fake", "FAIL", True)]
-    assert set(claim["mutants"][0]) == ROW_KEYS | {"caught", "bug"}
+    assert set(claim["mutants"][0]) == ROW_KEYS | {"caught", "bug", "declared_miss"}
 
 
 def test_audit_exits_1_when_a_mutant_is_missed(install, capsys):

@@ -227,3 +227,46 @@ def test_generated_mutants_resolve_by_name(install):
     registry = install(fakes.hyper_algorithm())
     mutant = registry.algorithm("tuned[power:x2]")
     assert mutant.hyper == {"power": 1.0, "unused": 1.0, "offset": 0.0} and mutant.mutant_of == "tuned"
+
+
+# --- declared misses and declared undecided claims ----------------------------------------------------------
+
+
+def _declared_miss() -> object:
+    return fakes.algorithm("blind", mutants=(Mutant(name="same", bug="changes nothing", breaks=("rate",),
+                                                    missed={"rate": "PASSes like the correct version"}),))
+
+
+def test_audit_shows_a_declared_miss_as_missed_but_does_not_block(install, capsys):
+    install(_declared_miss())
+    code, out = text(capsys, "audit")
+    assert code == 0 and "same MISSED (declared)" in out and "0/1 hand-written mutant checks caught" in out
+    code, [row] = run_json(capsys, "audit")
+    assert row["mutants"][0]["caught"] is False and row["mutants"][0]["declared_miss"]
+
+
+def test_a_declared_miss_that_is_caught_blocks(install, capsys):
+    caught = Mutant(name="linear", bug="adds a constant", breaks=("rate",), step=fakes._step_linear,
+                    missed={"rate": "believed missed"})
+    install(fakes.algorithm("stale", mutants=(caught,)))
+    code, out = text(capsys, "audit")
+    assert code == 1 and "caught (declared missed: remove the declaration)" in out
+
+
+def test_pytest_a_declared_miss_is_a_strict_xfail(install, pytester):
+    install(_declared_miss())
+    pytester.makepyfile(test_bandits=BANDITS)
+    pytester.runpytest().assert_outcomes(passed=1, xfailed=1)
+
+
+def test_a_miss_declared_on_a_claim_the_mutant_does_not_break_is_a_load_error(install):
+    odd = Mutant(name="odd", bug="b", breaks=("rate",), missed={"other": "x"})
+    registry = install(fakes.algorithm("odd", mutants=(odd,)))
+    assert any("declares misses on claims it does not break" in e.cause for e in registry.errors)
+
+
+def test_an_expected_failure_covers_an_inconclusive_verdict(install, capsys):
+    install(fakes.algorithm("unsure", claims=(fakes.claim(tail=0.2, expected_failure="too few points"),),
+                            mutants=()))
+    code, [row] = run_json(capsys, "run")
+    assert code == 0 and row["verdict"] == "XFAIL" and row["status"] == "INCONCLUSIVE"

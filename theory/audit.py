@@ -41,6 +41,12 @@ class GeneratedResult:
                 and self.reference.status is Status.PASS)
 
 
+def _mutant_label(case: Case, result: MutantResult) -> str:
+    if case.missed:
+        return "caught (declared missed: remove the declaration)" if result.caught else "MISSED (declared)"
+    return "caught" if result.caught else "MISSED"
+
+
 @dataclass(frozen=True)
 class ClaimAudit:
     """One claim of one algorithm, with everything the audit ran on it."""
@@ -65,17 +71,19 @@ class ClaimAudit:
         return text + (f"; {', '.join(notes)}" if notes else "")
 
     def mutants_text(self) -> str:
-        """``greedy caught, own-count MISSED``, or ``none``."""
-        return ", ".join(f"{case.mutant} {'caught' if r.caught else 'MISSED'}" for case, r in self.mutants) or "none"
+        """``greedy caught, own-count MISSED, slow MISSED (declared)``, or ``none``."""
+        return ", ".join(f"{case.mutant} {_mutant_label(case, r)}" for case, r in self.mutants) or "none"
 
     def blocking(self) -> bool:
-        """A blocking claim outcome or a hand-written mutant that escapes (generated ones never block)."""
-        return blocking(self.result) or any(not r.caught for _, r in self.mutants)
+        """A blocking claim outcome, a hand-written mutant that escapes undeclared, or a declared miss that is
+        caught after all (the declaration is stale); generated mutants never block."""
+        return blocking(self.result) or any(r.caught == bool(case.missed) for case, r in self.mutants)
 
     def data(self) -> dict:
         """The audit of the claim as a JSON-ready row."""
         return {**claim_row(self.result),
-                "mutants": [row(r.mutant, caught=r.caught, bug=case.bug) for case, r in self.mutants],
+                "mutants": [row(r.mutant, caught=r.caught, bug=case.bug, declared_miss=case.missed)
+                            for case, r in self.mutants],
                 "generated": [{"mutant": g.name, "bug": g.bug, "verdict": g.verdict.status.value if g.verdict else None,
                                "caught": g.caught, "note": g.note} for g in self.generated],
                 "generated_caught": sum(g.caught for g in self.counted), "generated_counted": len(self.counted)}

@@ -38,6 +38,7 @@ class Case:
     mutant: str | None = None
     expected_failure: str | None = None
     bug: str = ""
+    missed: str | None = None
     error: PluginError | None = None
     null: bool = False
     vacuous: str | None = None
@@ -75,8 +76,8 @@ def claim_cases(algorithm: Algorithm) -> list[Case]:
 
 
 def mutant_cases(algorithm: Algorithm) -> list[Case]:
-    return [Case(algorithm=algorithm.name, claim=claim, mutant=m.name, bug=m.bug) for m in algorithm.mutants
-            for claim in m.breaks]
+    return [Case(algorithm=algorithm.name, claim=claim, mutant=m.name, bug=m.bug, missed=m.missed.get(claim))
+            for m in algorithm.mutants for claim in m.breaks]
 
 
 def null_cases(registry: Registry, algorithm: Algorithm) -> list[Case]:
@@ -132,7 +133,7 @@ def outcome(result: Verdict | ClaimResult) -> str:
     """The label to show: the status, with a declared expected failure turned into XFAIL or XPASS, and a PASS
     that some null learner does not FAIL turned into VACUOUS (never counted as a working claim)."""
     verdict = result.verdict if isinstance(result, ClaimResult) else result
-    if verdict.expected_failure and verdict.status is Status.FAIL:
+    if verdict.expected_failure and verdict.status in (Status.FAIL, Status.INCONCLUSIVE):
         return "XFAIL"
     if verdict.expected_failure and verdict.status is Status.PASS:
         return "XPASS"

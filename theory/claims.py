@@ -247,7 +247,8 @@ class Claim:
     (``|metric - form| <= atol``: the way to claim equality with 0); ``tail`` is the share of the grid, from its
     asymptotic end, that rate fits use; ``toward`` is that end: ``"infinity"`` (the default: the claim is about
     large x) or ``"zero"`` (an eps -> 0 claim, fitted on the smallest x).
-    ``expected_failure`` declares, with its reason, a claim known not to hold on this instance.
+    ``expected_failure`` declares, with its reason (the measured estimate and CI), a claim known not to PASS on
+    this instance: a FAIL or an INCONCLUSIVE verdict is then shown as XFAIL, a PASS as XPASS.
     ``nulls`` names the null learners the claim is also run on (None: the algorithm's that break it and the
     family's that measure its metric; ``()``: none applies). ``vacuous`` says why null learners are not
     expected to FAIL it (a privacy claim, which releasing nothing meets; a necessary condition kept on

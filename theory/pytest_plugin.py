@@ -145,10 +145,10 @@ class TheoryCase:
         elif case.mutant is not None:
             text = mutant_report(case, result, claim, session.budget)
             if not result.caught:
-                pytest.fail(text, pytrace=False)
+                raise ClaimFailed(text, pytrace=False)
         else:
             text = report(case, result, claim, session.budget)
-            if result.status is Status.FAIL:
+            if result.status is Status.FAIL or (case.expected_failure and result.status is Status.INCONCLUSIVE):
                 raise ClaimFailed(text, pytrace=False)
             if result.status is not Status.PASS:
                 pytest.fail(text, pytrace=False)
@@ -186,6 +186,8 @@ def _param(check: TheoryCase) -> Any:
     if case.expected_failure and case.mutant is None:
         marks = (pytest.mark.xfail(reason=f"declared expected failure: {case.expected_failure}",
                                    strict=True, raises=ClaimFailed),)
+    elif case.missed and not case.null:
+        marks = (pytest.mark.xfail(reason=f"declared missed: {case.missed}", strict=True, raises=ClaimFailed),)
     elif case.null and case.vacuous:
         marks = (pytest.mark.xfail(reason=f"declared vacuous: {case.vacuous}", strict=False, raises=ClaimFailed),)
     return pytest.param(check, id=case.id, marks=marks)

@@ -36,9 +36,10 @@ def level(verdict: Verdict) -> str:
 
 
 def row(verdict: Verdict, **extra: Any) -> dict[str, Any]:
-    """A verdict as a JSON-ready row; ``verdict`` holds the outcome shown (XFAIL and XPASS included)."""
+    """A verdict as a JSON-ready row; ``verdict`` holds the outcome shown (XFAIL and XPASS included),
+    ``status`` the checker's own (an XFAIL's FAIL or INCONCLUSIVE)."""
     return {"algorithm": verdict.algorithm, "mutant_of": verdict.mutant_of, "claim": verdict.claim,
-            "verdict": outcome(verdict), "estimate": verdict.estimate,
+            "verdict": outcome(verdict), "status": verdict.status.value, "estimate": verdict.estimate,
             "ci": list(verdict.ci) if verdict.ci else None, "claimed": verdict.claimed,
             "threshold": verdict.threshold, "level": verdict.level, "test": verdict.test,
             "evidence": verdict.evidence, "seeds": verdict.seeds, "p_value": verdict.p_value,

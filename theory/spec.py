@@ -115,7 +115,9 @@ class Mutant:
 
     A replaced ``step`` runs without the algorithm's compiled ``kernel`` unless the mutant brings its own.
     A family's null learner also replaces ``metrics`` (and says which ``metric_names`` it measures), since its
-    state is its own.
+    state is its own. ``missed`` declares, per claim it breaks, why the check is known not to catch it (quote
+    the measured verdict): the miss is still reported (audit shows it MISSED, pytest a strict xfail), but it no
+    longer fails a run; a declared miss that gets caught fails, so the declaration cannot go stale.
     """
 
     name: str
@@ -127,6 +129,7 @@ class Mutant:
     kernel: Kernel | None = None
     metrics: Metrics | None = None
     metric_names: tuple[str, ...] = ()
+    missed: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
