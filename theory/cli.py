@@ -81,7 +81,13 @@ def _parser() -> argparse.ArgumentParser:
     audit = command("audit", cmd_audit, "run every mutant on the claims it must break: power and "
                     "observed size", [budget, sweep, as_json])
     audit.add_argument("names", nargs="*", metavar="NAME")
-    report = command("report", cmd_report, "write a Markdown and HTML report of the results in a store")
+    report = command("report", cmd_report, "write a Markdown and HTML report of the verdicts in a store that "
+                     "the current code would still produce")
+    report.add_argument("names", nargs="*", metavar="NAME", help="algorithms to show (glob patterns; default all)")
+    report.add_argument("--family", action="append", default=[], metavar="PATTERN",
+                        help="only algorithms run on these instance families (glob; repeatable)")
+    report.add_argument("--all", action="store_true",
+                        help="also show stale verdicts (of code that has changed since), flagged as such")
     report.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="PATH",
                         help=f"a store written by run (default {DEFAULT_STORE})")
     report.add_argument("--out", type=Path, default=Path("theorycheck-report"),
@@ -221,10 +227,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Render what a store holds (every run and verdict written by ``run --store``) as a report folder."""
     from theory.report import write_report
 
+    from theory.history import commit, date, select
+
     if not args.store.is_file():
         raise UsageError(f"no store at {args.store} (write one with: theorycheck run --store {args.store})")
-    index = write_report(_store(args.store).results(), _registry(), args.out)
-    print(f"wrote {index}")
+    registry = _registry()
+    dated = select(date(_store(args.store).entries(), registry), args.names, args.family)
+    shown = dated if args.all else [d for d in dated if d.current]
+    index = write_report(shown, registry, args.out, commit=commit())
+    stale = sum(not d.current for d in dated)
+    hidden = f"; {stale} stale verdicts left out (--all shows them)" if stale and not args.all else ""
+    print(f"wrote {index} ({sum(d.current for d in dated)} current verdicts{hidden})")
     return 0
 
 

@@ -92,12 +92,17 @@ def rows_table(verdict: Verdict, over: str) -> list[str]:
             for cells in (header, *body)]
 
 
-def reproduce(case: Case, budget: Budget) -> str:
-    """The pytest command and the equivalent CLI command that rerun ``case`` with the same seeds."""
+def reproduce(case: Case, budget: Budget, where: str = "checks/") -> str:
+    """The pytest command (over the test file or folder ``where``) and the equivalent CLI command that rerun
+    ``case`` with the same seeds."""
     pytest_flags = _budget_flags(budget, "--theory-")
-    pytest_command = shlex.join(["pytest", "checks/", "-k", f"[{case.id}]", *pytest_flags])
-    cli_command = shlex.join(["theorycheck", "check", case.subject, case.claim, *_budget_flags(budget, "--")])
-    return f"reproduce: {pytest_command}\n       or: {cli_command}"
+    pytest_command = shlex.join(["pytest", where, "-k", f"[{case.id}]", *pytest_flags])
+    return f"reproduce: {pytest_command}\n       or: {check_command(case, budget)}"
+
+
+def check_command(case: Case, budget: Budget) -> str:
+    """``theorycheck check SUBJECT CLAIM`` with the flags that give ``budget``'s seeds."""
+    return shlex.join(["theorycheck", "check", case.subject, case.claim, *_budget_flags(budget, "--")])
 
 
 def _budget_flags(budget: Budget, prefix: str) -> list[str]:

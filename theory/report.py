@@ -14,6 +14,7 @@ import hashlib
 import html
 import json
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,15 +23,22 @@ from typing import Any
 import numpy as np
 
 from theory import stats
+from theory.cases import Case, outcome
 from theory.check import Status, Verdict
 from theory.claims import Claim
 from theory.errors import TheoryError
+from theory.harness import Budget
+from theory.history import Dated
+from theory.parameters import instance_parameters
 from theory.registry import Registry
+from theory.render import check_command
 from theory.runner import Trace
 from theory.spec import Algorithm
 
-STATUSES = tuple(status.value for status in Status)
-_MARKS = {"PASS": "✅", "FAIL": "❌", "INCONCLUSIVE": "❔", "ERROR": "⚠️", "TIMEOUT": "⏱️"}
+# A declared expected failure that FAILs is XFAIL, one that PASSes is XPASS (theory.cases.outcome), as in the CLI.
+STATUSES = ("PASS", "FAIL", "XFAIL", "XPASS", "INCONCLUSIVE", "ERROR", "TIMEOUT")
+_MARKS = {"PASS": "✅", "FAIL": "❌", "XFAIL": "☑️", "XPASS": "❗", "INCONCLUSIVE": "❔", "ERROR": "⚠️",
+          "TIMEOUT": "⏱️"}
 _ESTIMATES = {"rate": "fitted exponent", "contraction": "contraction factor per step",
               "envelope": "worst mean / bound", "exact": "largest relative error", "run": "estimate",
               "privacy": "epsilon lower bound"}
@@ -47,6 +55,13 @@ class _Result:
     mutant: str | None
     algorithm: Algorithm | None  # the correct version, if still registered
     claim: Claim | None
+    stale: bool = False  # the current code would not produce this verdict (theory.history)
+    created: float | None = None  # when its run was stored
+    budget: Budget | None = None  # what it was run with, when known
+
+    @property
+    def outcome(self) -> str:
+        return outcome(self.verdict)
 
     @property
     def metric(self) -> str | None:
@@ -55,13 +70,19 @@ class _Result:
         return next(iter(self.trace.metrics)) if len(self.trace.metrics) == 1 else None
 
 
-def write_report(results: Iterable[tuple[Trace, Verdict]], registry: Registry, out_dir: Path) -> Path:
+Results = Iterable["tuple[Trace, Verdict] | Dated"]
+
+
+def write_report(results: Results, registry: Registry, out_dir: Path, commit: str = "") -> Path:
     """Write ``report.md``, ``index.html`` and ``plots/`` under ``out_dir``; return the ``index.html`` path.
 
-    When several results share an algorithm and claim, the last one (the newest, in a store's order) is shown.
+    ``results`` are (Trace, Verdict) pairs, taken as current, or store entries dated by ``theory.history``
+    (stale ones are shown flagged, never plotted or counted). When several current results share an algorithm
+    and claim, the last one (the newest, in a store's order) is shown. ``commit`` names the code's commit.
     """
     out_dir = Path(out_dir)
     context = build_context(results, registry, out_dir / "plots")
+    context["commit"] = commit or "not given"
     environment = _templates()
     (out_dir / "report.md").write_text(environment["md"].get_template("report.md.j2").render(context),
                                        encoding="utf-8")
@@ -70,7 +91,12 @@ def write_report(results: Iterable[tuple[Trace, Verdict]], registry: Registry, o
     return index
 
 
-def _resolve(trace: Trace, verdict: Verdict, registry: Registry) -> _Result:
+def _resolve(item: tuple[Trace, Verdict] | Dated, registry: Registry) -> _Result:
+    if isinstance(item, Dated):
+        trace, verdict = item.entry.trace, item.entry.verdict
+        extra = {"stale": not item.current, "created": item.entry.created, "budget": item.budget}
+    else:
+        (trace, verdict), extra = item, {}
     base, mutant = verdict.algorithm, None
     if verdict.mutant_of is not None:  # a mutant is named "base[mutant]" by Algorithm.mutant
         base, prefix = verdict.mutant_of, f"{verdict.mutant_of}["
@@ -82,30 +108,32 @@ def _resolve(trace: Trace, verdict: Verdict, registry: Registry) -> _Result:
             claim = algorithm.claim(verdict.claim)
         except TheoryError:  # the claim is gone from the plugin: render from the trace and verdict alone
             pass
-    return _Result(trace, verdict, base, mutant, algorithm, claim)
+    return _Result(trace, verdict, base, mutant, algorithm, claim, **extra)
 
 
-def build_context(results: Iterable[tuple[Trace, Verdict]], registry: Registry,
-                  plots: Path) -> dict[str, Any]:
+def build_context(results: Results, registry: Registry, plots: Path) -> dict[str, Any]:
     """Everything both templates show, as plain strings and lists; draws the plots into ``plots`` (their
     paths in the context are relative to the report folder)."""
     plots.mkdir(parents=True, exist_ok=True)
-    latest: dict[tuple[str, str], _Result] = {}
-    for trace, verdict in results:
-        latest[(verdict.algorithm, verdict.claim)] = _resolve(trace, verdict, registry)
+    latest: dict[tuple[str, str, int], _Result] = {}
+    for n, item in enumerate(results):
+        r = _resolve(item, registry)
+        latest[(r.verdict.algorithm, r.verdict.claim, n if r.stale else -1)] = r
     resolved = list(latest.values())
+    current = [r for r in resolved if not r.stale]
     sections: dict[str, list[_Result]] = {}
     for result in resolved:
         sections.setdefault(result.base, []).append(result)
-    totals = {status: sum(r.verdict.status.value == status for r in resolved if r.mutant is None)
-              for status in STATUSES}
+    totals = {status: sum(r.outcome == status for r in current if r.mutant is None) for status in STATUSES}
     return {
         "statuses": STATUSES,
         "totals": totals,
-        "count": len(resolved),
-        "summary": _summary(resolved),
+        "count": len(current),
+        "stale": len(resolved) - len(current),
+        "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "summary": _summary(current),
         "sections": [_section(name, items, registry, plots) for name, items in sorted(sections.items())],
-        "comparisons": _comparisons(resolved, plots),
+        "comparisons": _comparisons(current, plots),
     }
 
 
@@ -119,7 +147,7 @@ def _summary(results: Sequence[_Result]) -> list[dict[str, Any]]:
         mutants = [r for r in items if r.mutant is not None]
         rows.append({"family": family, "paper": paper,
                      "algorithms": ", ".join(sorted({r.base for r in items})), "claims": str(len(correct)),
-                     "counts": {s: str(sum(r.verdict.status.value == s for r in correct)) for s in STATUSES},
+                     "counts": {s: str(sum(r.outcome == s for r in correct)) for s in STATUSES},
                      "xfail": str(sum(r.verdict.expected_failure is not None for r in correct)),
                      "mutants": f"{sum(_caught(r, items) is True for r in mutants)}/{len(mutants)}"})
     return rows
@@ -134,10 +162,11 @@ def _paper(algorithm: Algorithm | None) -> str:
 
 
 def _caught(mutant: _Result, results: Sequence[_Result]) -> bool | None:
-    """A mutant is caught when it FAILs a claim its reference PASSes; None when there is no reference."""
-    reference = next((r for r in results if r.mutant is None and r.base == mutant.base
+    """A mutant is caught when it FAILs a claim its reference PASSes; None when there is no current reference
+    (or the mutant's own verdict is stale)."""
+    reference = next((r for r in results if r.mutant is None and not r.stale and r.base == mutant.base
                       and r.verdict.claim == mutant.verdict.claim), None)
-    if reference is None:
+    if reference is None or mutant.stale:
         return None
     return mutant.verdict.status is Status.FAIL and reference.verdict.status is Status.PASS
 
@@ -145,29 +174,33 @@ def _caught(mutant: _Result, results: Sequence[_Result]) -> bool | None:
 def _section(name: str, items: list[_Result], registry: Registry, plots: Path) -> dict[str, Any]:
     algorithm = items[0].algorithm
     claims: dict[str, list[_Result]] = {}
-    for r in sorted(items, key=lambda r: (r.mutant is not None, r.mutant or "")):
+    for r in sorted(items, key=lambda r: (r.stale, r.mutant is not None, r.mutant or "")):
         claims.setdefault(r.verdict.claim, []).append(r)
     return {
         "id": slug("algorithm", name), "name": name, "registered": algorithm is not None,
         "paper": _paper(algorithm),
         "family": algorithm.family if algorithm else items[0].trace.experiment.family,
         "plugin": registry.owners.get(name, "unknown") if algorithm else "unknown",
-        "claims": [_claim(name, claim, group, items, plots) for claim, group in sorted(claims.items())],
+        "claims": [_claim(name, claim, group, items, registry, plots) for claim, group in sorted(claims.items())],
     }
 
 
-def _claim(base: str, name: str, group: list[_Result], every: list[_Result], plots: Path) -> dict[str, Any]:
+def _claim(base: str, name: str, group: list[_Result], every: list[_Result], registry: Registry,
+           plots: Path) -> dict[str, Any]:
     claim = next((r.claim for r in group if r.claim is not None), None)
     experiment = group[0].trace.experiment  # what was run, even if the plugin has changed since
     verdict = group[0].verdict
+    params = instance_parameters(experiment, registry.families.get(experiment.family))
+    reference = group[0].budget if not group[0].stale else None
     return {
         "id": slug("claim", base, name), "name": name,
         "form": claim.form if claim else "(claim no longer registered)",
         "kind": claim.kind if claim else "", "metric": group[0].metric or "metric",
         "source": verdict.source or (claim.source if claim else ""), "note": claim.note if claim else "",
-        "instance": f"{experiment.family} over {experiment.over}, {_params(experiment.params)}",
+        "instance": f"{experiment.family} over {experiment.over}, {_params(params)}",
         "expected_failure": verdict.expected_failure or "",
-        "plot": _claim_plot(base, name, group, plots),
+        "reproduce": check_command(Case(algorithm=base, claim=name), reference) if reference else "",
+        "plot": _claim_plot(base, name, [r for r in group if not r.stale], plots),
         "results": [_row(r, every) for r in group],
     }
 
@@ -182,9 +215,11 @@ def _row(r: _Result, every: list[_Result]) -> dict[str, Any]:
     if r.mutant is not None and r.algorithm is not None:
         bug = next((m.bug for m in r.algorithm.mutants if m.name == r.mutant), "")
     caught = _caught(r, every) if r.mutant is not None else None
+    shown = "STALE" if r.stale else r.outcome
     return {
         "algorithm": v.algorithm, "role": "mutant" if r.mutant is not None else "reference", "bug": bug,
-        "status": v.status.value, "mark": _MARKS.get(v.status.value, ""), "css": v.status.value.lower(),
+        "status": shown, "mark": _MARKS.get(shown, "🕰️"), "css": v.status.value.lower(),
+        "stale": f"was {r.outcome}" if r.stale else "",
         "expected": v.expected_failure or "",
         "caught": _caught_text(caught, v.status),
         "test": v.test, "estimate_name": _ESTIMATES.get(v.test, "estimate"), "estimate": _num(v.estimate),
@@ -193,7 +228,18 @@ def _row(r: _Result, every: list[_Result]) -> dict[str, Any]:
         "version": t.version, "device": t.device, "dtype": t.dtype, "elapsed": f"{t.elapsed_s:.3g} s",
         "grid": ", ".join(f"{x:g}" for x in t.grid),
         "environment": ", ".join(f"{k} {val}" for k, val in sorted(t.environment.items())) or "not recorded",
+        "provenance": _provenance(r),
     }
+
+
+def _provenance(r: _Result) -> str:
+    """Base seed, budget and date of a row's run, as far as they are known."""
+    parts = []
+    if r.budget is not None:
+        parts.append(f"base seed {r.budget.base_seed}" + (", quick" if r.budget.quick else ""))
+    if r.created is not None:
+        parts.append("run " + time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(r.created)))
+    return "; ".join(parts) or "base seed and date not recorded"
 
 
 def _caught_text(caught: bool | None, status: Status) -> str:
@@ -248,9 +294,9 @@ def _claim_plot(base: str, name: str, group: list[_Result], plots: Path) -> dict
 
 def _label(v: Verdict) -> str:
     if v.estimate is None:
-        return f"{v.algorithm} ({v.status.value})"
+        return f"{v.algorithm} ({outcome(v)})"
     ci = f" [{v.ci[0]:.3g}, {v.ci[1]:.3g}]" if v.ci else ""
-    return f"{v.algorithm} ({v.status.value}): {_ESTIMATES.get(v.test, 'estimate')} {v.estimate:.3g}{ci}"
+    return f"{v.algorithm} ({outcome(v)}): {_ESTIMATES.get(v.test, 'estimate')} {v.estimate:.3g}{ci}"
 
 
 def _comparisons(results: Sequence[_Result], plots: Path) -> list[dict[str, Any]]:
