@@ -225,9 +225,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Render what a store holds (every run and verdict written by ``run --store``) as a report folder."""
-    from theory.report import write_report
-
     from theory.history import commit, date, select
+    from theory.report import write_report
 
     if not args.store.is_file():
         raise UsageError(f"no store at {args.store} (write one with: theorycheck run --store {args.store})")
