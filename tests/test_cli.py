@@ -14,7 +14,7 @@ import torch
 from theory import cli
 
 ROW_KEYS = {"algorithm", "mutant_of", "claim", "verdict", "estimate", "ci", "claimed", "threshold", "level",
-            "test", "evidence", "seeds"}
+            "test", "evidence", "seeds", "grid", "points", "experiment", "provenance"}
 BROKEN = 'Error loading plugin "broken": theorycheck_algorithms() raised RuntimeError: hook exploded'
 
 
@@ -60,7 +60,10 @@ def test_list_json_describes_algorithms_claims_mutants_and_families(install, cap
     assert algorithm["paper"]["title"] == "A fake paper"
     assert algorithm["claims"] == [{"name": "rate", "kind": "upper", "form": "C*sqrt(T)", "metric": "regret",
                                     "over": "T", "source": "Theorem 1", "expected_failure": None,
-                                    "statement": "regret <= C*sqrt(T) as T grows (C free; Theorem 1)"}]
+                                    "statement": "regret <= C*sqrt(T) as T grows (C free; Theorem 1)",
+                                    "experiment": {"family": "toy-bandit", "over": "T", "params": {},
+                                                   "grid": list(fakes.GRID), "quick_grid": None, "seeds": 16,
+                                                   "quick_seeds": None, "steps": None}}]
     assert algorithm["mutants"] == [{"name": "linear", "bug": "adds a constant every step",
                                      "breaks": ["rate"]}]
     assert {"toy-bandit", "bernoulli-bandit"} <= {f["family"] for f in listing["families"]}

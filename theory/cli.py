@@ -92,6 +92,18 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"a store written by run (default {DEFAULT_STORE})")
     report.add_argument("--out", type=Path, default=Path("theorycheck-report"),
                         help="output folder (default theorycheck-report)")
+    export = command("export", cmd_export, "write the per-seed data behind a store's current verdicts as a tidy "
+                     "table (algorithm, mutant, claim, x, seed, metric, value)")
+    export.add_argument("names", nargs="*", metavar="NAME", help="algorithms to export (glob patterns; default all)")
+    export.add_argument("--family", action="append", default=[], metavar="PATTERN",
+                        help="only algorithms run on these instance families (glob; repeatable)")
+    export.add_argument("--all", action="store_true", help="also export stale runs (of code changed since)")
+    export.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="PATH",
+                        help=f"a store written by run (default {DEFAULT_STORE})")
+    export.add_argument("--out", type=Path, default=Path("theorycheck-data.csv"),
+                        help="output file (default theorycheck-data.csv)")
+    export.add_argument("--format", choices=("csv", "parquet"),
+                        help="csv (no dependency) or parquet (needs theorycheck[data]); default from --out's suffix")
     new = command("new", cmd_new, "scaffold a new plugin module from a working template")
     new.add_argument("plugin", metavar="NAME", help="the plugin's name, a Python identifier")
     new.add_argument("--dir", type=Path, default=Path("plugins"),
@@ -135,7 +147,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Check every claim of the selected algorithms; print a verdict table (or JSON rows)."""
     from theory.cases import BLOCKING, claim_cases, judge, outcome
-    from theory.render import row
 
     registry = _registry()
     harness = _harness(registry, args)
@@ -143,7 +154,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _measure(harness, todo, args)
     verdicts = [judge(harness, case) for case in todo]
     if args.json:
-        print(json.dumps([row(v) for v in verdicts], indent=2))
+        print(json.dumps([_json_row(harness, v) for v in verdicts], indent=2))
     else:
         _console().print(_verdict_table(verdicts, "Verdicts"))
         _summary(f"{len(verdicts)} claims: " + _tally(outcome(v) for v in verdicts), registry)
@@ -154,7 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """One claim (or one mutant on a claim it must break), with the full verdict and how to reproduce it."""
     from theory.cases import BLOCKING, judge, outcome
-    from theory.render import mutant_report, report, row
+    from theory.render import mutant_report, report
 
     registry = _registry()
     harness = _harness(registry, args)
@@ -162,11 +173,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     claim = registry.algorithms[case.algorithm].claim(case.claim)
     result = judge(harness, case)
     if case.mutant is None:
-        text, rows = report(case, result, claim, harness.budget), [row(result)]
+        text, rows = report(case, result, claim, harness.budget), [_json_row(harness, result)]
         ok = outcome(result) not in BLOCKING
     else:
         text = mutant_report(case, result, claim, harness.budget)
-        rows = [row(result.mutant, caught=result.caught), row(result.reference, caught=None)]
+        rows = [_json_row(harness, result.mutant, caught=result.caught),
+                _json_row(harness, result.reference, caught=None)]
         ok = result.caught
     print(json.dumps(rows, indent=2) if args.json else text)
     return 0 if ok else 1
@@ -191,7 +203,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
     """Every mutant on every claim it must break, beside the correct versions: power and observed size."""
     from theory.cases import BLOCKING, claim_cases, judge, mutant_cases, outcome
     from theory.check import Status
-    from theory.render import row
 
     registry = _registry()
     harness = _harness(registry, args)
@@ -206,8 +217,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     failed = sum(v.status is Status.FAIL for v in judged)
     levels = ", ".join(sorted({f"{v.level:.0%}" for v in judged})) or "-"
     if args.json:
-        print(json.dumps([*(row(v, caught=None) for v in correct),
-                          *(row(r.mutant, caught=r.caught) for _, r in results)], indent=2))
+        print(json.dumps([*(_json_row(harness, v, caught=None) for v in correct),
+                          *(_json_row(harness, r.mutant, caught=r.caught) for _, r in results)], indent=2))
     else:
         table = _table("mutant", "claim", "bug", "mutant verdict", "correct verdict", "result",
                        title="Mutants")
@@ -250,6 +261,37 @@ def cmd_new(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     print(f"created {path}\nregister it: add this line under [project.entry-points.theorycheck] in "
           f"pyproject.toml, then reinstall (pip install -e .):\n\n    {entry_point}")
+    return 0
+
+
+def _json_row(harness: Harness, verdict: Any, **extra: Any) -> dict[str, Any]:
+    """``--json``'s row: the verdict with its grid, per-point data, experiment and provenance."""
+    from theory.export import verdict_row
+
+    algorithm = harness.registry.algorithm(verdict.algorithm)
+    claim = algorithm.claim(verdict.claim)
+    family = harness.registry.families.get(claim.experiment.family)
+    return verdict_row(verdict, harness.trace(algorithm, claim), claim, harness.budget,
+                       family.defaults if family else None, **extra)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the per-seed data behind the store's current verdicts as a tidy CSV or parquet table."""
+    from theory import export
+    from theory.history import date, select
+
+    if not args.store.is_file():
+        raise UsageError(f"no store at {args.store} (write one with: theorycheck run --store {args.store})")
+    dated = select(date(_store(args.store).entries(), _registry()), args.names, args.family)
+    pairs = [(d.entry.trace, d.entry.verdict) for d in dated if args.all or d.current]
+    if not args.all:  # as the report does: the newest current run of each algorithm and claim
+        pairs = list({(v.algorithm, v.claim): (t, v) for t, v in pairs}.values())
+    fmt = args.format or ("parquet" if args.out.suffix == ".parquet" else "csv")
+    try:
+        path = export.write(export.tidy(pairs), args.out, fmt)
+    except ImportError as exc:
+        raise UsageError(f"{exc} (CSV needs nothing: --format csv)") from None
+    print(f"wrote {path}")
     return 0
 
 

@@ -46,9 +46,11 @@ def row(verdict: Verdict, **extra: Any) -> dict[str, Any]:
 def algorithm_row(a: Algorithm, plugin: str) -> dict[str, Any]:
     """What ``theorycheck list --json`` says of an algorithm: its paper, claims and mutants."""
     paper = {"title": a.paper.title, "authors": a.paper.authors, "year": a.paper.year, "arxiv": a.paper.arxiv}
+    from theory.export import experiment_data
+
     claims = [{"name": c.name, "kind": c.kind, "form": c.form, "metric": c.metric, "over": c.experiment.over,
-               "source": c.source, "expected_failure": c.expected_failure, "statement": describe_claim(c)}
-              for c in a.claims]
+               "source": c.source, "expected_failure": c.expected_failure, "statement": describe_claim(c),
+               "experiment": experiment_data(c.experiment)} for c in a.claims]
     mutants = [{"name": m.name, "bug": m.bug, "breaks": list(m.breaks)} for m in a.mutants]
     return {"algorithm": a.name, "plugin": plugin, "family": a.family, "paper": paper, "claims": claims,
             "mutants": mutants}
