@@ -70,7 +70,8 @@ def verdict_text(verdict: Verdict, claim: Claim) -> str:
     """Header, claim, table of grid points and evidence of one verdict."""
     name = f"{verdict.algorithm}/{verdict.claim}"
     lines = [f"{name}: {outcome(verdict)} at level {level(verdict)} "
-             f"({verdict.test} test, {verdict.seeds} seeds)", f"  claimed:  {describe_claim(claim)}"]
+             f"({verdict.test} test, {verdict.seeds} seeds)", f"  claimed:  {describe_claim(claim)}",
+             f"  instance: {instance_text(claim)}"]
     if verdict.estimate is not None:
         what = ESTIMATES.get(verdict.test, "estimate").format(over=claim.experiment.over)
         bound = "" if verdict.threshold is None else f" (decision threshold {number(verdict.threshold)})"
@@ -82,6 +83,13 @@ def verdict_text(verdict: Verdict, claim: Claim) -> str:
         lines += ["", *("  " + line for line in rows_table(verdict, claim.experiment.over)), ""]
     lines.append(f"  evidence: {verdict.evidence}")
     return "\n".join(lines)
+
+
+def instance_text(claim: Claim) -> str:
+    """``bernoulli-bandit over T, K=4, best=0.7, gap=0.4 (others at the family's defaults)``."""
+    e = claim.experiment
+    params = ", ".join(f"{k}={v}" for k, v in e.params.items())
+    return f"{e.family} over {e.over}, {params or 'no parameters set'} (others at the family's defaults)"
 
 
 def rows_table(verdict: Verdict, over: str) -> list[str]:
@@ -118,12 +126,12 @@ def _budget_flags(budget: Budget, prefix: str) -> list[str]:
     return flags
 
 
-def report(case: Case, verdict: Verdict, claim: Claim, budget: Budget) -> str:
-    """The full text of a claim's verdict, ending with the commands that reproduce it."""
-    return f"{verdict_text(verdict, claim)}\n\n{reproduce(case, budget)}"
+def report(case: Case, verdict: Verdict, claim: Claim, budget: Budget, where: str = "checks/") -> str:
+    """The full text of a claim's verdict, ending with the commands that reproduce it (pytest over ``where``)."""
+    return f"{verdict_text(verdict, claim)}\n\n{reproduce(case, budget, where)}"
 
 
-def mutant_report(case: Case, result: MutantResult, claim: Claim, budget: Budget) -> str:
+def mutant_report(case: Case, result: MutantResult, claim: Claim, budget: Budget, where: str = "checks/") -> str:
     """Why a mutant was (not) caught: both verdicts, then the commands that rerun the mutant."""
     caught = "caught" if result.caught else "NOT caught"
     lines = [f"{case.id}: mutant {caught} (bug: {case.bug})",
@@ -133,5 +141,5 @@ def mutant_report(case: Case, result: MutantResult, claim: Claim, budget: Budget
                 " (the correct version must PASS before a mutant can be caught)"),
              "", "mutant:", verdict_text(result.mutant, claim),
              "", "correct version:", verdict_text(result.reference, claim),
-             "", reproduce(case, budget)]
+             "", reproduce(case, budget, where)]
     return "\n".join(lines)
