@@ -104,10 +104,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="output file (default theorycheck-data.csv)")
     export.add_argument("--format", choices=("csv", "parquet"),
                         help="csv (no dependency) or parquet (needs theorycheck[data]); default from --out's suffix")
-    new = command("new", cmd_new, "scaffold a new plugin module from a working template")
-    new.add_argument("plugin", metavar="NAME", help="the plugin's name, a Python identifier")
-    new.add_argument("--dir", type=Path, default=Path("plugins"),
-                     help="where to write NAME.py (default plugins)")
+    new = command("new", cmd_new, "scaffold a new plugin module (or, with --family, an instance family) from a "
+                  "working template")
+    new.add_argument("plugin", metavar="NAME", help="the plugin's name, a Python identifier (with --family: the "
+                     "family's name, such as my-bandit)")
+    new.add_argument("--family", action="store_true", help="write an instance family (docs/writing-a-family.md)")
+    new.add_argument("--dir", type=Path, default=None,
+                     help="where to write the module (default plugins/ if it exists, else the current folder)")
     return parser
 
 
@@ -256,7 +259,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     from theory.scaffold import ScaffoldError, scaffold
 
     try:
-        path, entry_point = scaffold(args.plugin, args.dir)
+        path, entry_point = scaffold(args.plugin, args.dir, family=args.family)
     except ScaffoldError as exc:
         raise UsageError(str(exc)) from None
     print(f"created {path}\nregister it: add this line under [project.entry-points.theorycheck] in "
