@@ -178,10 +178,11 @@ def test_check_a_mutant_shows_both_verdicts(install, capsys):
 
 def test_check_names_what_exists_when_the_claim_or_mutant_does_not(install, capsys):
     install(("fake", fakes.Plugin(fakes.algorithm())))
-    for subject, claim in (("fake", "nope"), ("fake[nope]", "rate")):
+    for subject, claim, message in (("fake", "nope", "unknown claim 'nope' of 'fake' (known: rate)"),
+                                    ("fake", "rat", "unknown claim 'rat' of 'fake'; did you mean 'rate'?"),
+                                    ("fake[nope]", "rate", "unknown mutant 'nope' of 'fake' (known: linear)")):
         code, _, err = theorycheck(capsys, "check", subject, claim)
-        assert code == 2
-        assert f"{subject!r} has no claim {claim!r} to check (known: fake rate, fake[linear] rate)" in err
+        assert code == 2 and message in err, err
 
 
 def test_audit_exits_0_when_every_mutant_is_caught(install, capsys):

@@ -65,6 +65,17 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print machine-readable rows")
+    instance = argparse.ArgumentParser(add_help=False)
+    instance.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                          help="override an instance parameter of every selected claim (K=5, means=0.9,0.5, "
+                               "gap=sqrt(K/T)); checked against the family's parameters; repeatable")
+    instance.add_argument("--config", type=Path, metavar="FILE",
+                          help="a TOML file whose [params] table overrides instance parameters (--param wins)")
+    selection = argparse.ArgumentParser(add_help=False)
+    selection.add_argument("names", nargs="*", metavar="NAME",
+                           help="algorithms: names, glob patterns ('ogd-*') or ALGORITHM[MUTANT] (default all)")
+    selection.add_argument("--family", action="append", default=[], metavar="PATTERN",
+                           help="only algorithms on these instance families (glob; repeatable)")
 
     def command(name: str, handler, helptext: str, parents=()) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=helptext, description=helptext, parents=list(parents))
@@ -72,15 +83,13 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     command("list", cmd_list, "list algorithms, claims, mutants, families and plugin load errors", [as_json])
-    run = command("run", cmd_run, "check every claim of the named algorithms (default: all)",
-                  [budget, sweep, as_json])
-    run.add_argument("names", nargs="*", metavar="NAME")
-    check = command("check", cmd_check, "check one claim and print its full verdict", [budget, as_json])
+    command("run", cmd_run, "check every claim of the selected algorithms (default: all)",
+            [selection, budget, sweep, instance, as_json])
+    check = command("check", cmd_check, "check one claim and print its full verdict", [budget, instance, as_json])
     check.add_argument("algorithm", help="an algorithm, or ALGORITHM[MUTANT] for a mutant")
     check.add_argument("claim")
-    audit = command("audit", cmd_audit, "run every mutant on the claims it must break: power and "
-                    "observed size", [budget, sweep, as_json])
-    audit.add_argument("names", nargs="*", metavar="NAME")
+    command("audit", cmd_audit, "run every mutant on the claims it must break: power and observed size",
+            [selection, budget, sweep, instance, as_json])
     report = command("report", cmd_report, "write a Markdown and HTML report of the verdicts in a store that "
                      "the current code would still produce")
     report.add_argument("names", nargs="*", metavar="NAME", help="algorithms to show (glob patterns; default all)")
@@ -151,9 +160,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Check every claim of the selected algorithms; print a verdict table (or JSON rows)."""
     from theory.cases import BLOCKING, claim_cases, judge, outcome
 
-    registry = _registry()
+    registry, algorithms = _selected(args)
     harness = _harness(registry, args)
-    todo = [case for a in _select(registry, args.names) for case in claim_cases(a)]
+    todo = [case for a in algorithms for case in claim_cases(a)]
     _measure(harness, todo, args)
     verdicts = [judge(harness, case) for case in todo]
     if args.json:
@@ -170,7 +179,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from theory.cases import BLOCKING, judge, outcome
     from theory.render import mutant_report, report
 
-    registry = _registry()
+    registry, _ = _selected(args, [args.algorithm.partition("[")[0]])
     harness = _harness(registry, args)
     case = _case(registry, args.algorithm, args.claim)
     claim = registry.algorithms[case.algorithm].claim(case.claim)
@@ -190,15 +199,22 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _case(registry: Registry, subject: str, claim: str) -> Case:
     """The case ``check SUBJECT CLAIM`` names; a usage error lists the ones that exist."""
     from theory.cases import claim_cases, mutant_cases
+    from theory.selection import unknown
 
-    base = subject.partition("[")[0]
+    base, _, mutant = subject.partition("[")
     if base not in registry.algorithms:
-        raise UsageError(_unknown(base, registry))
-    known = claim_cases(registry.algorithms[base]) + mutant_cases(registry.algorithms[base])
+        raise UsageError(unknown("algorithm", base, registry.algorithms, registry))
+    algorithm = registry.algorithms[base]
+    known = claim_cases(algorithm) + mutant_cases(algorithm)
     for case in known:
         if (case.subject, case.claim) == (subject, claim):
             return case
-    raise UsageError(f"{subject!r} has no claim {claim!r} to check "
+    mutants = [m.name for m in algorithm.mutants]
+    if mutant and mutant.rstrip("]") not in mutants:
+        raise UsageError(unknown("mutant", mutant.rstrip("]"), mutants, registry, of=base))
+    if claim not in {c.name for c in algorithm.claims}:
+        raise UsageError(unknown("claim", claim, [c.name for c in algorithm.claims], registry, of=base))
+    raise UsageError(f"mutant {subject!r} does not break claim {claim!r}, so there is nothing to check "
                      f"(known: {', '.join(f'{c.subject} {c.claim}' for c in known)})")
 
 
@@ -207,9 +223,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from theory.cases import BLOCKING, claim_cases, judge, mutant_cases, outcome
     from theory.check import Status
 
-    registry = _registry()
+    registry, algorithms = _selected(args)
     harness = _harness(registry, args)
-    algorithms = _select(registry, args.names)
     correct_cases = [case for a in algorithms for case in claim_cases(a)]
     todo = [case for a in algorithms for case in mutant_cases(a)]
     _measure(harness, correct_cases + todo, args)
@@ -331,18 +346,22 @@ def _store(path: Path) -> Any:
         raise UsageError(str(exc)) from None
 
 
-def _select(registry: Registry, names: Sequence[str]) -> list[Algorithm]:
-    unknown = [name for name in names if name not in registry.algorithms]
-    if unknown:
-        raise UsageError(_unknown(unknown[0], registry))
-    return [registry.algorithms[name] for name in (names or sorted(registry.algorithms))]
+def _selected(args: argparse.Namespace, names: Sequence[str] | None = None) -> tuple[Registry, list[Algorithm]]:
+    """The registry, with ``--param``/``--config`` applied to the selected algorithms, and those algorithms."""
+    from theory.selection import SelectionError, override, parse_overrides, select
 
-
-def _unknown(name: str, registry: Registry) -> str:
-    known = ", ".join(sorted(registry.algorithms)) or "none"
-    failed = ", ".join(e.plugin for e in registry.errors)
-    why = f"; plugins that failed to load: {failed}" if failed else ""
-    return f"unknown algorithm {name!r} (known: {known}{why})"
+    registry = _registry()
+    names = args.names if names is None else names
+    families = getattr(args, "family", [])
+    try:
+        algorithms = select(registry, names, families)
+        params = parse_overrides(args.param, args.config)
+        if params:
+            registry = override(registry, algorithms, params)
+            algorithms = select(registry, names, families)
+    except SelectionError as exc:
+        raise UsageError(str(exc)) from None
+    return registry, algorithms
 
 
 def _measure(harness: Harness, cases: Sequence[Case], args: argparse.Namespace) -> None:
@@ -352,7 +371,7 @@ def _measure(harness: Harness, cases: Sequence[Case], args: argparse.Namespace) 
 
     pairs = []
     for case in cases:
-        algorithm = harness.registry.algorithms[case.algorithm]
+        algorithm = harness.registry.algorithm(case.algorithm)
         claim = algorithm.claim(case.claim)
         pairs.append((algorithm, claim))
         if case.mutant:
