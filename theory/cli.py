@@ -90,29 +90,36 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("claim")
     command("audit", cmd_audit, "run every mutant on the claims it must break: power and observed size",
             [selection, budget, sweep, instance, as_json])
-    report = command("report", cmd_report, "write a Markdown and HTML report of the verdicts in a store that "
-                     "the current code would still produce")
-    report.add_argument("names", nargs="*", metavar="NAME", help="algorithms to show (glob patterns; default all)")
-    report.add_argument("--family", action="append", default=[], metavar="PATTERN",
+    stored = argparse.ArgumentParser(add_help=False)
+    stored.add_argument("names", nargs="*", metavar="NAME", help="algorithms (glob patterns; default all)")
+    stored.add_argument("--family", action="append", default=[], metavar="PATTERN",
                         help="only algorithms run on these instance families (glob; repeatable)")
-    report.add_argument("--all", action="store_true",
-                        help="also show stale verdicts (of code that has changed since), flagged as such")
-    report.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="PATH",
+    stored.add_argument("--all", action="store_true",
+                        help="also stale verdicts (of code that has changed since), flagged as such")
+    stored.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="PATH",
                         help=f"a store written by run (default {DEFAULT_STORE})")
+    report = command("report", _store_command("cmd_report"), "write a Markdown and HTML report of the verdicts "
+                     "in a store that the current code would still produce", [stored])
     report.add_argument("--out", type=Path, default=Path("theorycheck-report"),
                         help="output folder (default theorycheck-report)")
-    export = command("export", cmd_export, "write the per-seed data behind a store's current verdicts as a tidy "
-                     "table (algorithm, mutant, claim, x, seed, metric, value)")
-    export.add_argument("names", nargs="*", metavar="NAME", help="algorithms to export (glob patterns; default all)")
-    export.add_argument("--family", action="append", default=[], metavar="PATTERN",
-                        help="only algorithms run on these instance families (glob; repeatable)")
-    export.add_argument("--all", action="store_true", help="also export stale runs (of code changed since)")
-    export.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="PATH",
-                        help=f"a store written by run (default {DEFAULT_STORE})")
+    export = command("export", _store_command("cmd_export"), "write the per-seed data behind a store's current "
+                     "verdicts as a tidy table (algorithm, mutant, claim, x, seed, metric, value)", [stored])
     export.add_argument("--out", type=Path, default=Path("theorycheck-data.csv"),
                         help="output file (default theorycheck-data.csv)")
     export.add_argument("--format", choices=("csv", "parquet"),
                         help="csv (no dependency) or parquet (needs theorycheck[data]); default from --out's suffix")
+    versus = command("versus", _versus, "run several algorithms on one shared experiment (the first one's "
+                     "first claim's, with --param/--config applied) and plot them together with fitted slopes",
+                     [selection, budget, sweep, instance])
+    versus.add_argument("--on", metavar="ALGORITHM/CLAIM", help="share this claim's experiment instead")
+    versus.add_argument("--out", type=Path, default=Path("theorycheck-versus"),
+                        help="report folder (default theorycheck-versus)")
+    compare = command("compare", _store_command("cmd_compare"), "the verdicts that differ between two stores "
+                      "(two commits or settings, each run with its own --store); exit 1 if any differs")
+    compare.add_argument("first", type=Path, metavar="STORE_A")
+    compare.add_argument("second", type=Path, metavar="STORE_B")
+    compare.add_argument("--every", action="store_true", help="list unchanged verdicts too")
+    compare.add_argument("--json", action="store_true", help="print machine-readable rows")
     new = command("new", cmd_new, "scaffold a new plugin module (or, with --family, an instance family) from a "
                   "working template")
     new.add_argument("plugin", metavar="NAME", help="the plugin's name, a Python identifier (with --family: the "
@@ -252,21 +259,19 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1 if broken or registry.errors else 0
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    """Render what a store holds (every run and verdict written by ``run --store``) as a report folder."""
-    from theory.history import commit, date, select
-    from theory.report import write_report
+def _versus(args: argparse.Namespace) -> int:
+    from theory.versus import cmd_versus
 
-    if not args.store.is_file():
-        raise UsageError(f"no store at {args.store} (write one with: theorycheck run --store {args.store})")
-    registry = _registry()
-    dated = select(date(_store(args.store).entries(), registry), args.names, args.family)
-    shown = dated if args.all else [d for d in dated if d.current]
-    index = write_report(shown, registry, args.out, commit=commit())
-    stale = sum(not d.current for d in dated)
-    hidden = f"; {stale} stale verdicts left out (--all shows them)" if stale and not args.all else ""
-    print(f"wrote {index} ({sum(d.current for d in dated)} current verdicts{hidden})")
-    return 0
+    return cmd_versus(args)
+
+
+def _store_command(name: str):
+    """A handler from theory.store_commands, imported when it runs."""
+    def handler(args: argparse.Namespace) -> int:
+        from theory import store_commands
+
+        return getattr(store_commands, name)(args)
+    return handler
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -291,26 +296,6 @@ def _json_row(harness: Harness, verdict: Any, **extra: Any) -> dict[str, Any]:
     family = harness.registry.families.get(claim.experiment.family)
     return verdict_row(verdict, harness.trace(algorithm, claim), claim, harness.budget,
                        family.defaults if family else None, **extra)
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    """Write the per-seed data behind the store's current verdicts as a tidy CSV or parquet table."""
-    from theory import export
-    from theory.history import date, select
-
-    if not args.store.is_file():
-        raise UsageError(f"no store at {args.store} (write one with: theorycheck run --store {args.store})")
-    dated = select(date(_store(args.store).entries(), _registry()), args.names, args.family)
-    pairs = [(d.entry.trace, d.entry.verdict) for d in dated if args.all or d.current]
-    if not args.all:  # as the report does: the newest current run of each algorithm and claim
-        pairs = list({(v.algorithm, v.claim): (t, v) for t, v in pairs}.values())
-    fmt = args.format or ("parquet" if args.out.suffix == ".parquet" else "csv")
-    try:
-        path = export.write(export.tidy(pairs), args.out, fmt)
-    except ImportError as exc:
-        raise UsageError(f"{exc} (CSV needs nothing: --format csv)") from None
-    print(f"wrote {path}")
-    return 0
 
 
 def _registry() -> Registry:

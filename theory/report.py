@@ -10,7 +10,6 @@ opens offline. matplotlib and jinja2 are imported inside functions so that ``imp
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import re
@@ -30,6 +29,7 @@ from theory.errors import TheoryError
 from theory.harness import Budget
 from theory.history import Dated
 from theory.parameters import instance_parameters
+from theory.plots import draw, slug
 from theory.registry import Registry
 from theory.render import check_command
 from theory.runner import Trace
@@ -256,13 +256,6 @@ def _num(value: float | None) -> str:
 
 # --- plots --------------------------------------------------------------------------------------------------
 
-def slug(*parts: str) -> str:
-    """A file-name- and anchor-safe name: lowercase letters, digits and dashes, then a hash of the raw parts
-    (so distinct names never share a file); never a path."""
-    text = re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")[:60].strip("-") or "x"
-    return f"{text}-{hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:10]}"
-
-
 def _claim_plot(base: str, name: str, group: list[_Result], plots: Path) -> dict[str, Any] | None:
     """The reference and its mutants on one set of axes, with the claimed rate or bound."""
     series = [(r.verdict.algorithm, _label(r.verdict), [row.x for row in r.verdict.rows],
@@ -275,10 +268,15 @@ def _claim_plot(base: str, name: str, group: list[_Result], plots: Path) -> dict
     x = np.array([row.x for row in v.rows])
     form = np.array([row.form for row in v.rows])
     if v.test in ("rate", "contraction"):
+        # The constant that makes the claimed rate touch the correct version's means without crossing them
+        # (from above for an upper bound): matched at one point, a slower-growing PASS would cross it.
         mean = np.array([row.mean for row in v.rows])
-        positive = np.flatnonzero(mean > 0)
-        claimed = (form * mean[positive[-1]] / form[positive[-1]] if len(positive) else None,
-                   "claimed rate (constant matched at the largest grid point)")
+        positive = (mean > 0) & (form > 0)
+        lower = anchor.claim is not None and anchor.claim.kind == "lower"
+        ratio = mean[positive] / form[positive]
+        constant = (ratio.min() if lower else ratio.max()) if positive.any() else None
+        claimed = (form * constant if constant is not None else None,
+                   f"claimed rate, constant the {'largest under' if lower else 'smallest over'} every mean")
     else:
         claimed = (form, {"envelope": "claimed bound", "privacy": "claimed epsilon"}.get(v.test, "claimed value"))
     over = anchor.claim.experiment.over if anchor.claim else anchor.trace.experiment.over
@@ -287,7 +285,7 @@ def _claim_plot(base: str, name: str, group: list[_Result], plots: Path) -> dict
     if v.test == "privacy":  # rows hold the plug-in epsilon and its lower bound, not a mean of the metric
         level = f"line: plug-in epsilon; band down to its lower bound (level {v.level:g} over the grid)"
         metric = "epsilon"
-    files = _draw(slug(base, name), plots, series, (x, *claimed), over, metric,
+    files = draw(slug(base, name), plots, series, (x, *claimed), over, metric,
                   f"{base}: {name}", log_x=v.test != "contraction")
     return {**files, "series": [s[0] for s in series], "caption": level}
 
@@ -313,89 +311,37 @@ def _comparisons(results: Sequence[_Result], plots: Path) -> list[dict[str, Any]
         if len(members) < 2:
             continue
         family, over, params, metric = json.loads(key)
-        series = []
+        # One x scale per metric: linear when a member's claim is a linear rate (where geometric decay is
+        # straight), else log; the slope is fitted on the same scale.
+        log_x = not any(r.verdict.test == "contraction" for r in members.values())
+        series, slopes = [], []
         for name, r in sorted(members.items()):
-            tests = stats.mean_tests(r.trace.metrics[metric], np.zeros(len(r.trace.grid)), r.verdict.level)
-            series.append((name, f"{name} ({len(r.trace.seeds)} seeds)", list(r.trace.grid),
+            values = r.trace.metrics[metric]
+            tests = stats.mean_tests(values, np.zeros(len(r.trace.grid)), r.verdict.level)
+            slope = _slope(values, np.asarray(r.trace.grid, dtype=float), r.verdict.level, log_x)
+            slopes.append(f"{name}: {slope}")
+            series.append((name, f"{name} ({len(r.trace.seeds)} seeds): {slope}", list(r.trace.grid),
                            list(tests.mean), list(tests.lower), list(tests.upper)))
         title = f"{metric} on {family} over {over}"
-        files = _draw(slug("compare", family, over, params, metric), plots, series, None, over, metric, title,
-                      log_x=True)
+        files = draw(slug("compare", family, over, params, metric), plots, series, None, over, metric, title,
+                     log_x=log_x)
+        what = "log-log slope" if log_x else f"slope of log {metric} per unit of {over}"
         out.append({"title": title, "instance": f"{family} over {over}, {params}", "metric": metric,
-                    "algorithms": sorted(members),
-                    "caption": "band: one-sided bounds on the mean over seeds, at each verdict's level",
+                    "algorithms": sorted(members), "slopes": slopes,
+                    "caption": f"band: one-sided bounds on the mean over seeds, at each verdict's level; {what} "
+                               "fitted on the upper half of the grid, with a bootstrap interval over seeds",
                     **files})
     return out
 
 
-def _draw(stem: str, plots: Path, series: list, claimed: tuple | None, over: str, metric: str, title: str,
-          log_x: bool) -> dict[str, str]:
-    """Draw mean and band per series and a dashed claimed curve; write PNG and SVG; return relative paths."""
-    import matplotlib
-    from matplotlib.figure import Figure  # no pyplot: no global figure state, no GUI backend
-    from matplotlib.ticker import NullLocator
-
-    means = np.concatenate([np.asarray(s[3], dtype=float) for s in series])
-    log_y = bool(np.all(means > 0))
-    floor = float(means[means > 0].min()) / 10 if np.any(means > 0) else 1e-12
-    with matplotlib.rc_context({"svg.fonttype": "path", "backend": "agg"}):
-        fig = Figure(figsize=(7, 4.5), layout="constrained")
-        ax = fig.add_subplot()
-        for color, (_, label, x, mean, low, high) in zip(_colors(len(series)), series, strict=True):
-            mean, low, high = (np.asarray(v, dtype=float) for v in (mean, low, high))
-            # One seed gives infinite bounds: no band there. Log axes drop values <= 0: clip the band's foot.
-            low, high = np.where(np.isfinite(low), low, mean), np.where(np.isfinite(high), high, mean)
-            ax.fill_between(x, np.maximum(low, floor) if log_y else low, high, color=color, alpha=0.2,
-                            linewidth=0)
-            ax.plot(x, mean, "o-", color=color, label=_short(label, 80), markersize=3)
-        ax.set_yscale("log" if log_y else "linear")
-        if claimed is not None and claimed[1] is not None:
-            ax.plot(claimed[0], claimed[1], "--", color="black", label=claimed[2], scaley=False)
-            _show_claimed(ax, np.asarray(claimed[1], dtype=float), log_y)
-        ax.set_xscale("log" if log_x else "linear")
-        ticks = sorted({float(v) for s in series for v in s[2]})
-        ticks = ticks[::2] if len(ticks) > 8 else ticks
-        ax.set_xticks(ticks, labels=[f"{v:g}" for v in ticks], fontsize=8)
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_xlabel(_short(over, 40))
-        ax.set_ylabel(_short(metric, 40) + ("" if log_y else " (linear scale: some means are not positive)"))
-        ax.set_title(_short(title, 90), fontsize=10)
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-        fig.savefig(plots / f"{stem}.png", dpi=110, metadata={"Software": None})
-        fig.savefig(plots / f"{stem}.svg", metadata={"Date": None})
-    return {"png": f"plots/{stem}.png", "svg": f"plots/{stem}.svg"}
-
-
-def _show_claimed(ax: Any, claimed: np.ndarray, log_y: bool) -> None:
-    """Widen the y range to show the claimed curve, but by at most 3 decades (log) or twice the data's span
-    (linear): a bound far from the data must not flatten the curves the reader came to see."""
-    low, high = ax.get_ylim()
-    values = claimed[np.isfinite(claimed) & ((claimed > 0) if log_y else True)]
-    if not len(values):
-        return
-    reach = (low / 1e3, high * 1e3) if log_y else (low - 2 * (high - low), high + 2 * (high - low))
-    bottom, top = max(min(low, values.min()), reach[0]), min(max(high, values.max()), reach[1])
-    pad = (1.2, 1.2) if log_y else (0.05 * (top - bottom),) * 2
-    if top > high:
-        top = top * pad[1] if log_y else top + pad[1]
-    if bottom < low:
-        bottom = bottom / pad[0] if log_y else bottom - pad[0]
-    ax.set_ylim(bottom, top)
-
-
-def _short(text: str, limit: int) -> str:
-    """Plugin text for a plot: ``$`` escaped so matplotlib never parses it as maths, and cut short so a long
-    name cannot squeeze the axes away (the page shows it whole)."""
-    text = text if len(text) <= limit else text[:limit - 1] + "…"
-    return text.replace("$", r"\$")
-
-
-def _colors(n: int) -> list:
-    import matplotlib
-
-    cycle = matplotlib.colormaps["tab10"]
-    return [cycle(i % 10) for i in range(n)]
+def _slope(values: np.ndarray, x: np.ndarray, level: float, log_x: bool) -> str:
+    """The slope of log(mean) on log(x) (or x) over the upper half of the grid, as the rate test fits it."""
+    window = np.arange(len(x) // 2, len(x))
+    if len(window) < 2:
+        return "too few grid points for a slope"
+    fit = stats.bootstrap_slope(values[:, window], x[window], np.ones(len(window)), log_x=log_x, level=level,
+                                rng=np.random.default_rng(0))
+    return f"slope {fit.estimate:.3g} [{fit.low:.3g}, {fit.high:.3g}] on {x[window[0]]:g}..{x[window[-1]]:g}"
 
 
 # --- templates ----------------------------------------------------------------------------------------------
