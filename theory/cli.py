@@ -2,8 +2,9 @@
 scaffold a new plugin.
 
 Exit status: 0 when every claim PASSes (or fails as declared), 1 when a claim FAILs, errors, times out or is
-INCONCLUSIVE, a declared failure PASSes, a mutant escapes, or a plugin failed to load; 2 for a usage error
-(unknown algorithm or claim, missing device or store, bad plugin name). Heavy modules (torch, sympy) are
+INCONCLUSIVE, a declared failure PASSes, a mutant escapes, or a plugin failed to load (``compare``: when a
+verdict differs); 2 for a usage error (unknown algorithm, claim or parameter, missing device or store, bad
+plugin name); 3 for an internal error (``--traceback`` shows it); 130 when interrupted. Heavy modules (torch, sympy) are
 imported inside the commands, so ``theorycheck --help`` answers at once.
 """
 
@@ -42,10 +43,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"theorycheck {args.name}: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # every finished run is already in the store: say so instead of a traceback
+        print(f"theorycheck {args.name}: interrupted; finished runs are kept in the store, and the same "
+              "command resumes from them", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.traceback:
+            raise
+        print(f"theorycheck {args.name}: internal error {type(exc).__name__}: {exc} "
+              "(rerun with --traceback to see where)", file=sys.stderr)
+        return 3
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="theorycheck", description="Check the claims of theory papers.")
+    parser.add_argument("--traceback", action="store_true", help="show the full traceback of an internal error")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     budget = argparse.ArgumentParser(add_help=False)
     budget.add_argument("--seeds", type=int, metavar="N", help="seeds per claim (default: the claim's own)")
@@ -370,14 +382,17 @@ def _measure(harness: Harness, cases: Sequence[Case], args: argparse.Namespace) 
 
 
 def _verdict_table(verdicts: Sequence, title: str) -> Any:
+    """The verdicts as a table; on a terminal narrower than 120 columns the level and the evidence (long
+    prose that would fold every row into a column of words) are left to ``check`` and ``--json``."""
     from theory.cases import outcome
     from theory.render import interval, level, number
 
-    table = _table("algorithm", "claim", "verdict", "estimate", "CI", "claimed", "level", "evidence",
-                   title=title)
+    wide = _console().width >= 120
+    columns = ("algorithm", "claim", "verdict", "estimate", "CI", "claimed") + (("level", "evidence") if wide else ())
+    table = _table(*columns, title=title if wide else f"{title} (evidence: theorycheck check ALGORITHM CLAIM)")
     for v in verdicts:
-        _add(table, v.algorithm, v.claim, outcome(v), number(v.estimate), interval(v.ci), number(v.claimed),
-             level(v), v.evidence)
+        cells = (v.algorithm, v.claim, outcome(v), number(v.estimate), interval(v.ci), number(v.claimed))
+        _add(table, *cells, *((level(v), v.evidence) if wide else ()))
     return table
 
 

@@ -190,12 +190,14 @@ def _param(check: TheoryCase) -> Any:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Drop catch-all items whose case a ``theory(families=...)`` module already covers (before -k and -m
-    deselect anything, so what the catch-all covers does not depend on what the user selects)."""
+    deselect anything, so what the catch-all covers does not depend on what the user selects). They are
+    reported as deselected, so that collected = deselected + selected in pytest's summary."""
     claimed = {check.case.id for item, check in _checks(items) if not _unclaimed(item)}
     dropped = {id(item) for item, check in _checks(items) if _unclaimed(item) and check.case.id in claimed}
     if dropped:
+        config.hook.pytest_deselected(items=[item for item in items if id(item) in dropped])
         items[:] = [item for item in items if id(item) not in dropped]
 
 
