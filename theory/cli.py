@@ -374,7 +374,7 @@ def _measure(harness: Harness, cases: Sequence[Case], args: argparse.Namespace) 
         if case.mutant:
             pairs.append((algorithm.mutant(case.mutant), claim))
     executor = make_executor(args.executor, harness.registry, args.jobs, args.address)
-    with Bar(quiet=args.quiet) as bar:
+    with Bar(quiet=args.quiet, claims=len(cases)) as bar:
         harness.prefetch(pairs, executor=executor, progress=bar)
     if harness.store is not None:
         print(f"runs: {harness.computed} computed, {harness.reused} reused from the store {harness.store.path}",

@@ -41,7 +41,7 @@ def cmd_versus(args: argparse.Namespace) -> int:
                              f"{experiment.family!r}, so it cannot run on the shared experiment")
         pairs.append((algorithm, dataclasses.replace(own, experiment=experiment)))
     harness = _harness(registry, args)
-    with Bar(quiet=args.quiet) as bar:
+    with Bar(quiet=args.quiet, claims=len(pairs)) as bar:
         harness.prefetch(pairs, executor=make_executor(args.executor, registry, args.jobs, args.address),
                          progress=bar)
     verdicts = [verdict(harness, a, c) for a, c in pairs]
