@@ -32,8 +32,16 @@ def validate_claim(claim: Claim, families: Mapping[str, Family]) -> None:
     """Check a claim's experiment against its family; what the claim's own forms name (a constant such as
     ``H_BAI`` carried in ``params`` for the bound) is the claim's, not the family's, and passes."""
     texts = [claim.form, *([claim.delta] if isinstance(claim.delta, str) else [])]
-    names = {n.id for text in texts for n in ast.walk(ast.parse(text.strip(), mode="eval")) if isinstance(n, ast.Name)}
+    names = {n.id for text in texts for n in ast.walk(_tree(text)) if isinstance(n, ast.Name)}
     validate_experiment(claim.experiment, families[claim.experiment.family], frozenset(names))
+
+
+def _tree(text: str) -> ast.AST:
+    """A form's syntax tree; a malformed form is empty here (the registry reports it with its own message)."""
+    try:
+        return ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, AttributeError):
+        return ast.Constant(0)
 
 
 def validate_experiment(experiment: Experiment, family: Family, constants: frozenset[str] = frozenset()) -> None:

@@ -58,6 +58,7 @@ def draw(stem: str, plots: Path, series: list, claimed: tuple | None, over: str,
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
         fig.savefig(plots / f"{stem}.png", dpi=110, metadata={"Software": None})
+        fig.set_layout_engine("none")  # the layout is solved: the SVG keeps it instead of solving it again
         fig.savefig(plots / f"{stem}.svg", metadata={"Date": None})
     return {"png": f"plots/{stem}.png", "svg": f"plots/{stem}.svg"}
 
