@@ -13,8 +13,9 @@ import torch
 
 from theory import cli
 
-ROW_KEYS = {"algorithm", "mutant_of", "claim", "verdict", "status", "estimate", "ci", "claimed", "threshold", "level",
-            "test", "evidence", "seeds", "p_value", "detectable", "seeds_needed"}
+VERDICT_KEYS = {"algorithm", "mutant_of", "claim", "verdict", "status", "estimate", "ci", "claimed", "threshold",
+                "level", "test", "evidence", "seeds", "p_value", "detectable", "seeds_needed"}
+ROW_KEYS = VERDICT_KEYS | {"grid", "points", "experiment", "provenance"}  # run and check rows carry the data
 BROKEN = 'Error loading plugin "broken": theorycheck_algorithms() raised RuntimeError: hook exploded'
 
 
@@ -60,7 +61,10 @@ def test_list_json_describes_algorithms_claims_mutants_and_families(install, cap
     assert algorithm["paper"]["title"] == "A fake paper"
     assert algorithm["claims"] == [{"name": "rate", "kind": "upper", "form": "C*sqrt(T)", "metric": "regret",
                                     "over": "T", "source": "Theorem 1", "expected_failure": None,
-                                    "statement": "regret <= C*sqrt(T) as T grows (C free; Theorem 1)"}]
+                                    "statement": "regret <= C*sqrt(T) as T grows (C free; Theorem 1)",
+                                    "experiment": {"family": "toy-bandit", "over": "T", "params": {},
+                                                   "grid": list(fakes.GRID), "quick_grid": None, "seeds": 16,
+                                                   "quick_seeds": None, "steps": None}}]
     assert algorithm["mutants"] == [{"name": "linear", "bug": "adds a constant every step",
                                      "breaks": ["rate"]}]
     assert {"toy-bandit", "bernoulli-bandit"} <= {f["family"] for f in listing["families"]}
@@ -190,10 +194,11 @@ def test_check_a_mutant_shows_both_verdicts(install, capsys):
 
 def test_check_names_what_exists_when_the_claim_or_mutant_does_not(install, capsys):
     install(("fake", fakes.Plugin(fakes.algorithm())))
-    for subject, claim in (("fake", "nope"), ("fake[nope]", "rate")):
+    for subject, claim, message in (("fake", "nope", "unknown claim 'nope' of 'fake' (known: rate)"),
+                                    ("fake", "rat", "unknown claim 'rat' of 'fake'; did you mean 'rate'?"),
+                                    ("fake[nope]", "rate", "unknown mutant 'nope' of 'fake' (known: linear)")):
         code, _, err = theorycheck(capsys, "check", subject, claim)
-        assert code == 2
-        assert f"{subject!r} has no claim {claim!r} to check (known: fake rate, fake[linear] rate)" in err
+        assert code == 2 and message in err, err
 
 
 def test_audit_exits_0_when_every_mutant_is_caught(install, capsys):
@@ -213,7 +218,7 @@ def test_audit_json_rows_pair_mutants_with_the_correct_version(install, capsys):
     assert (claim["algorithm"], claim["verdict"], claim["nulls"], claim["generated"]) == ("fake", "PASS", [], [])
     assert [(r["algorithm"], r["mutant_of"], r["verdict"], r["caught"]) for r in claim["mutants"]] == [
         ("fake[linear]", "fake", "FAIL", True)]
-    assert set(claim["mutants"][0]) == ROW_KEYS | {"caught", "bug", "declared_miss"}
+    assert set(claim["mutants"][0]) == VERDICT_KEYS | {"caught", "bug", "declared_miss"}
 
 
 def test_audit_exits_1_when_a_mutant_is_missed(install, capsys):

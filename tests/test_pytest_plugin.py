@@ -52,7 +52,8 @@ def test_a_failing_claim_reads_like_approx_and_says_how_to_reproduce(install, ch
     assert "claimed:  regret <= C*log(T) as T grows (C free; Theorem 1)" in out
     assert "measured: exponent of T = 0.5" in out
     assert any(line.split() == ["T", "mean", "CI", "(99%)", "form", "mean/form"] for line in result.outlines)
-    assert "reproduce: pytest checks/ -k '[bad/rate]' --theory-seed 5 --theory-quick" in out
+    assert "instance: toy-bandit over T, no parameters set" in out
+    assert "reproduce: pytest test_bandits.py -k '[bad/rate]' --theory-seed 5 --theory-quick" in out  # its file
     assert "or: theorycheck check bad rate --seed 5 --quick" in out
     assert "Traceback" not in out
 
@@ -60,7 +61,7 @@ def test_a_failing_claim_reads_like_approx_and_says_how_to_reproduce(install, ch
 def test_the_reproduce_command_selects_exactly_that_item(install, checks):
     install(("fake", fakes.Plugin(fakes.algorithm())))
     result = checks.runpytest("-k", "[fake/rate]", "-v")
-    result.assert_outcomes(passed=1, deselected=1)
+    result.assert_outcomes(passed=1, deselected=3)  # the mutant, and the catch-all's two copies of both
     assert any("test_claim[fake/rate] PASSED" in line for line in result.outlines)
 
 
@@ -71,7 +72,7 @@ def test_a_mutant_item_passes_only_when_the_mutant_is_caught(install, checks):
     out = result.stdout.str()
     assert "blind[same]/rate: mutant NOT caught (bug: changes nothing)" in out
     assert "got mutant PASS, correct PASS" in out
-    assert "reproduce: pytest checks/ -k '[blind[same]/rate]' --theory-seed 0" in out
+    assert "reproduce: pytest test_bandits.py -k '[blind[same]/rate]' --theory-seed 0" in out
 
 
 def test_an_expected_failure_is_a_strict_xfail(install, checks):

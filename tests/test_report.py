@@ -225,7 +225,7 @@ def test_every_status_has_a_style_and_expected_failures_are_marked(tmp_path):
     assert 'class="status fail xfail"' in page and "expected failure" in page
     assert "No plot: no run produced data." in page  # ERROR and TIMEOUT carry no rows
     markdown = (tmp_path / "report.md").read_text()
-    assert "❌ **FAIL** *expected failure*" in markdown and "⏱️ **TIMEOUT**" in markdown
+    assert "☑️ **XFAIL** *expected failure*" in markdown and "⏱️ **TIMEOUT**" in markdown
 
 
 def test_slugs_are_safe_and_distinct():

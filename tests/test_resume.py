@@ -51,4 +51,12 @@ def test_a_sweep_killed_halfway_resumes_and_gives_the_same_verdicts(tmp_path, mo
 
     uninterrupted = _theorycheck(*sweep, str(tmp_path / "other.sqlite"), env=dict(os.environ))
     expected, _ = uninterrupted.communicate(timeout=300)
-    assert json.loads(out) == json.loads(expected)
+    assert _results(out) == _results(expected)
+
+
+def _results(printed: str) -> list[dict]:
+    """The rows without the run time, which is the one field of a row that reproduces only roughly."""
+    rows = json.loads(printed)
+    for row in rows:
+        del row["provenance"]["elapsed_s"]
+    return rows

@@ -149,7 +149,7 @@ def test_pytest_one_item_per_null_and_claim(install, pytester):
     result.assert_outcomes(passed=3, failed=1)
     out = result.stdout.str()
     assert "test_claim[fake[lucky]/rate]" in out and "fake/rate is VACUOUS" in out
-    assert "reproduce: pytest checks/ -k '[fake[lucky]/rate]'" in out
+    assert "reproduce: pytest test_bandits.py -k '[fake[lucky]/rate]'" in out
 
 
 def test_pytest_a_declared_vacuous_claim_is_an_xfail(install, pytester):

@@ -91,7 +91,7 @@ def pairs(harness: Harness, cases: Iterable[Case]) -> list[tuple[Algorithm, Clai
     case names, and the null learners of every claim case."""
     found = []
     for case in cases:
-        algorithm = harness.registry.algorithms[case.algorithm]
+        algorithm = harness.registry.algorithm(case.algorithm)
         claim = algorithm.claim(case.claim)
         found.append((algorithm, claim))
         if case.mutant:

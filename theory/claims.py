@@ -79,6 +79,8 @@ class _Builder:
             return self.bounded(_OPERATORS[type(node.op)](left, right))
         if isinstance(node, ast.Call):
             return self.bounded(self.call(node))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):  # papers write T^(2/3)
+            raise self.refuse("'^' (write a power with **, as in T**(2/3))")
         raise self.refuse(type(node).__name__.lower())
 
     def bounded(self, expr: sympy.Expr) -> sympy.Expr:

@@ -3,8 +3,9 @@ scaffold a new plugin.
 
 Exit status: 0 when every claim PASSes (or fails as declared), 1 when a claim FAILs, errors, times out, is
 INCONCLUSIVE or VACUOUS (a null learner is not FAILed; unless the claim declares why), a declared failure
-PASSes, a hand-written mutant escapes, or a plugin failed to load; 2 for a usage error
-(unknown algorithm or claim, missing device or store, bad plugin name). Heavy modules (torch, sympy) are
+PASSes, a hand-written mutant escapes undeclared, or a plugin failed to load (``compare``: when a verdict
+differs); 2 for a usage error (unknown algorithm, claim or parameter, missing device or store, bad plugin
+name); 3 for an internal error (``--traceback`` shows it); 130 when interrupted. Heavy modules (torch, sympy) are
 imported inside the commands, so ``theorycheck --help`` answers at once.
 """
 
@@ -44,10 +45,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"theorycheck {args.name}: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # every finished run is already in the store: say so instead of a traceback
+        print(f"theorycheck {args.name}: interrupted; finished runs are kept in the store, and the same "
+              "command resumes from them", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.traceback:
+            raise
+        print(f"theorycheck {args.name}: internal error {type(exc).__name__}: {exc} "
+              "(rerun with --traceback to see where)", file=sys.stderr)
+        return 3
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="theorycheck", description="Check the claims of theory papers.")
+    parser.add_argument("--traceback", action="store_true", help="show the full traceback of an internal error")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     budget = argparse.ArgumentParser(add_help=False)
     budget.add_argument("--seeds", type=int, metavar="N", help="seeds per claim (default: the claim's own)")
@@ -67,6 +79,17 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print machine-readable rows")
+    instance = argparse.ArgumentParser(add_help=False)
+    instance.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                          help="override an instance parameter of every selected claim (K=5, means=0.9,0.5, "
+                               "gap=sqrt(K/T)); checked against the family's parameters; repeatable")
+    instance.add_argument("--config", type=Path, metavar="FILE",
+                          help="a TOML file whose [params] table overrides instance parameters (--param wins)")
+    selection = argparse.ArgumentParser(add_help=False)
+    selection.add_argument("names", nargs="*", metavar="NAME",
+                           help="algorithms: names, glob patterns ('ogd-*') or ALGORITHM[MUTANT] (default all)")
+    selection.add_argument("--family", action="append", default=[], metavar="PATTERN",
+                           help="only algorithms on these instance families (glob; repeatable)")
 
     def command(name: str, handler, helptext: str, parents=()) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=helptext, description=helptext, parents=list(parents))
@@ -74,27 +97,54 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     command("list", cmd_list, "list algorithms, claims, mutants, families and plugin load errors", [as_json])
-    run = command("run", cmd_run, "check every claim of the named algorithms (default: all)",
-                  [budget, sweep, as_json])
-    run.add_argument("names", nargs="*", metavar="NAME")
-    check = command("check", cmd_check, "check one claim and print its full verdict", [budget, as_json])
+    command("run", cmd_run, "check every claim of the selected algorithms (default: all)",
+            [selection, budget, sweep, instance, as_json])
+    check = command("check", cmd_check, "check one claim and print its full verdict", [budget, instance, as_json])
     check.add_argument("algorithm", help="an algorithm, or ALGORITHM[MUTANT] for a mutant")
     check.add_argument("claim")
     audit = command("audit", cmd_audit, "per claim: its verdict, its null learners' verdicts, its mutants "
-                    "caught or missed and the share of generated mutants caught", [budget, sweep, as_json])
-    audit.add_argument("names", nargs="*", metavar="NAME")
+                    "caught or missed and the share of generated mutants caught",
+                    [selection, budget, sweep, instance, as_json])
     audit.add_argument("--repeats", type=int, default=1, metavar="N",
                        help="judge the correct versions under N base seeds (BASE, BASE+1, ...) and report the "
                             "share of their verdicts that FAIL: the observed size (default 1)")
-    report = command("report", cmd_report, "write a Markdown and HTML report of the results in a store")
-    report.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="PATH",
+    stored = argparse.ArgumentParser(add_help=False)
+    stored.add_argument("names", nargs="*", metavar="NAME", help="algorithms (glob patterns; default all)")
+    stored.add_argument("--family", action="append", default=[], metavar="PATTERN",
+                        help="only algorithms run on these instance families (glob; repeatable)")
+    stored.add_argument("--all", action="store_true",
+                        help="also stale verdicts (of code that has changed since), flagged as such")
+    stored.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="PATH",
                         help=f"a store written by run (default {DEFAULT_STORE})")
+    report = command("report", _store_command("cmd_report"), "write a Markdown and HTML report of the verdicts "
+                     "in a store that the current code would still produce", [stored])
     report.add_argument("--out", type=Path, default=Path("theorycheck-report"),
                         help="output folder (default theorycheck-report)")
-    new = command("new", cmd_new, "scaffold a new plugin module from a working template")
-    new.add_argument("plugin", metavar="NAME", help="the plugin's name, a Python identifier")
-    new.add_argument("--dir", type=Path, default=Path("plugins"),
-                     help="where to write NAME.py (default plugins)")
+    export = command("export", _store_command("cmd_export"), "write the per-seed data behind a store's current "
+                     "verdicts as a tidy table (algorithm, mutant, claim, x, seed, metric, value)", [stored])
+    export.add_argument("--out", type=Path, default=Path("theorycheck-data.csv"),
+                        help="output file (default theorycheck-data.csv)")
+    export.add_argument("--format", choices=("csv", "parquet"),
+                        help="csv (no dependency) or parquet (needs theorycheck[data]); default from --out's suffix")
+    versus = command("versus", _versus, "run several algorithms on one shared experiment (the first one's "
+                     "first claim's, with --param/--config applied) and plot them together with fitted slopes",
+                     [selection, budget, sweep, instance])
+    versus.add_argument("--on", metavar="ALGORITHM/CLAIM", help="share this claim's experiment instead")
+    versus.add_argument("--out", type=Path, default=Path("theorycheck-versus"),
+                        help="report folder (default theorycheck-versus)")
+    compare = command("compare", _store_command("cmd_compare"), "the verdicts that differ between two stores "
+                      "(two commits or settings, each run with its own --store); exit 1 if any differs")
+    compare.add_argument("first", type=Path, metavar="STORE_A")
+    compare.add_argument("second", type=Path, metavar="STORE_B")
+    compare.add_argument("--every", action="store_true", help="list unchanged verdicts too")
+    compare.add_argument("--json", action="store_true", help="print machine-readable rows")
+    new = command("new", cmd_new, "scaffold a new plugin module (or, with --family, an instance family) from a "
+                  "working template")
+    new.add_argument("plugin", metavar="NAME", help="the plugin's name, a Python identifier (with --family: the "
+                     "family's name, such as my-bandit)")
+    new.add_argument("--family", action="store_true", help="write an instance family (docs/writing-a-family.md)")
+    new.add_argument("--dir", type=Path, default=None,
+                     help="where to write the module (default plugins/ if it exists, else the current folder)")
     return parser
 
 
@@ -137,16 +187,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Check every claim of the selected algorithms, each also on its null learners; print a verdict table
     (or JSON rows)."""
     from theory.cases import blocking, claim_cases, judge_claim, outcome, pairs
-    from theory.render import claim_row
 
-    registry = _registry()
+    registry, algorithms = _selected(args)
     harness = _harness(registry, args)
-    todo = [case for a in _select(registry, args.names) for case in claim_cases(a)]
+    todo = [case for a in algorithms for case in claim_cases(a)]
     _measure(harness, pairs(harness, todo), args)
-    results = [judge_claim(harness, registry.algorithms[c.algorithm], registry.algorithms[c.algorithm].claim(c.claim))
-               for c in todo]
+    subjects = [registry.algorithm(c.algorithm) for c in todo]  # a selected mutant too (run 'ucb1[greedy]')
+    results = [judge_claim(harness, a, a.claim(c.claim)) for a, c in zip(subjects, todo)]
     if args.json:
-        print(json.dumps([claim_row(r) for r in results], indent=2))
+        print(json.dumps([_json_claim_row(harness, r) for r in results], indent=2))
     else:
         _console().print(_verdict_table(results, "Verdicts"))
         _summary(f"{len(results)} claims: " + _tally(outcome(r) for r in results) + _teeth(results) + "; "
@@ -158,25 +207,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     """One claim (with its null learners), one mutant on a claim it must break, or one null learner on a
     claim it must FAIL, with the full verdict and how to reproduce it."""
     from theory.cases import blocking, judge, judge_claim
-    from theory.render import claim_row, mutant_report, null_report, report, row
+    from theory.render import mutant_report, null_report, report
 
-    registry = _registry()
+    registry, _ = _selected(args, [args.algorithm.partition("[")[0]])
     harness = _harness(registry, args)
     case = _case(registry, args.algorithm, args.claim)
     claim = registry.algorithms[case.algorithm].claim(case.claim)
     if case.mutant is None:
         result = judge_claim(harness, registry.algorithms[case.algorithm], claim)
-        text, rows = report(case, result, claim, harness.budget), [claim_row(result)]
+        text, rows = report(case, result, claim, harness.budget), [_json_claim_row(harness, result)]
         ok = not blocking(result)
     elif case.null:
         result = judge(harness, case)
         text = null_report(case, result, claim, harness.budget)
-        rows = [row(result.null, refuted=result.refuted), row(result.reference)]
+        rows = [_json_row(harness, result.null, refuted=result.refuted), _json_row(harness, result.reference)]
         ok = result.refuted
     else:
         result = judge(harness, case)
         text = mutant_report(case, result, claim, harness.budget)
-        rows = [row(result.mutant, caught=result.caught), row(result.reference, caught=None)]
+        rows = [_json_row(harness, result.mutant, caught=result.caught),
+                _json_row(harness, result.reference, caught=None)]
         ok = result.caught
     print(json.dumps(rows, indent=2) if args.json else text)
     return 0 if ok else 1
@@ -185,16 +235,22 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _case(registry: Registry, subject: str, claim: str) -> Case:
     """The case ``check SUBJECT CLAIM`` names; a usage error lists the ones that exist."""
     from theory.cases import claim_cases, mutant_cases, null_cases
+    from theory.selection import unknown
 
-    base = subject.partition("[")[0]
+    base, _, mutant = subject.partition("[")
     if base not in registry.algorithms:
-        raise UsageError(_unknown(base, registry))
+        raise UsageError(unknown("algorithm", base, registry.algorithms, registry))
     algorithm = registry.algorithms[base]
     known = claim_cases(algorithm) + mutant_cases(algorithm) + null_cases(registry, algorithm)
     for case in known:
         if (case.subject, case.claim) == (subject, claim):
             return case
-    raise UsageError(f"{subject!r} has no claim {claim!r} to check "
+    mutants = [m.name for m in algorithm.mutants]
+    if mutant and mutant.rstrip("]") not in mutants:
+        raise UsageError(unknown("mutant", mutant.rstrip("]"), mutants, registry, of=base))
+    if claim not in {c.name for c in algorithm.claims}:
+        raise UsageError(unknown("claim", claim, [c.name for c in algorithm.claims], registry, of=base))
+    raise UsageError(f"mutant {subject!r} does not break claim {claim!r}, so there is nothing to check "
                      f"(known: {', '.join(f'{c.subject} {c.claim}' for c in known)})")
 
 
@@ -205,9 +261,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from theory.cases import claim_cases, mutant_cases, outcome, pairs, verdict
     from theory.check import Status
 
-    registry = _registry()
+    registry, algorithms = _selected(args)
     harness = _harness(registry, args)
-    algorithms = _select(registry, args.names)
     cases = [case for a in algorithms for case in claim_cases(a) + mutant_cases(a)]
     _measure(harness, pairs(harness, cases) + audit.pairs(harness, algorithms), args)
     audits = audit.audit(harness, algorithms)
@@ -248,15 +303,19 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1 if any(a.blocking() for a in audits) or registry.errors else 0
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    """Render what a store holds (every run and verdict written by ``run --store``) as a report folder."""
-    from theory.report import write_report
+def _versus(args: argparse.Namespace) -> int:
+    from theory.versus import cmd_versus
 
-    if not args.store.is_file():
-        raise UsageError(f"no store at {args.store} (write one with: theorycheck run --store {args.store})")
-    index = write_report(_store(args.store).results(), _registry(), args.out)
-    print(f"wrote {index}")
-    return 0
+    return cmd_versus(args)
+
+
+def _store_command(name: str):
+    """A handler from theory.store_commands, imported when it runs."""
+    def handler(args: argparse.Namespace) -> int:
+        from theory import store_commands
+
+        return getattr(store_commands, name)(args)
+    return handler
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -264,12 +323,30 @@ def cmd_new(args: argparse.Namespace) -> int:
     from theory.scaffold import ScaffoldError, scaffold
 
     try:
-        path, entry_point = scaffold(args.plugin, args.dir)
+        path, entry_point = scaffold(args.plugin, args.dir, family=args.family)
     except ScaffoldError as exc:
         raise UsageError(str(exc)) from None
     print(f"created {path}\nregister it: add this line under [project.entry-points.theorycheck] in "
           f"pyproject.toml, then reinstall (pip install -e .):\n\n    {entry_point}")
     return 0
+
+
+def _json_row(harness: Harness, verdict: Any, **extra: Any) -> dict[str, Any]:
+    """``--json``'s row: the verdict with its grid, per-point data, experiment and provenance."""
+    from theory.export import verdict_row
+
+    algorithm = harness.registry.algorithm(verdict.algorithm)
+    claim = algorithm.claim(verdict.claim)
+    family = harness.registry.families.get(claim.experiment.family)
+    return verdict_row(verdict, harness.trace(algorithm, claim), claim, harness.budget,
+                       family.defaults if family else None, **extra)
+
+
+def _json_claim_row(harness: Harness, result: ClaimResult) -> dict[str, Any]:
+    """``--json``'s row of a claim: ``_json_row`` of its verdict, with the outcome and its null learners."""
+    from theory.render import claim_row
+
+    return {**_json_row(harness, result.verdict), **claim_row(result)}
 
 
 def _registry() -> Registry:
@@ -306,18 +383,22 @@ def _store(path: Path) -> Any:
         raise UsageError(str(exc)) from None
 
 
-def _select(registry: Registry, names: Sequence[str]) -> list[Algorithm]:
-    unknown = [name for name in names if name not in registry.algorithms]
-    if unknown:
-        raise UsageError(_unknown(unknown[0], registry))
-    return [registry.algorithms[name] for name in (names or sorted(registry.algorithms))]
+def _selected(args: argparse.Namespace, names: Sequence[str] | None = None) -> tuple[Registry, list[Algorithm]]:
+    """The registry, with ``--param``/``--config`` applied to the selected algorithms, and those algorithms."""
+    from theory.selection import SelectionError, override, parse_overrides, select
 
-
-def _unknown(name: str, registry: Registry) -> str:
-    known = ", ".join(sorted(registry.algorithms)) or "none"
-    failed = ", ".join(e.plugin for e in registry.errors)
-    why = f"; plugins that failed to load: {failed}" if failed else ""
-    return f"unknown algorithm {name!r} (known: {known}{why})"
+    registry = _registry()
+    names = args.names if names is None else names
+    families = getattr(args, "family", [])
+    try:
+        algorithms = select(registry, names, families)
+        params = parse_overrides(args.param, args.config)
+        if params:
+            registry = override(registry, algorithms, params)
+            algorithms = select(registry, names, families)
+    except SelectionError as exc:
+        raise UsageError(str(exc)) from None
+    return registry, algorithms
 
 
 def _measure(harness: Harness, pairs: Sequence[tuple[Algorithm, Claim]], args: argparse.Namespace) -> None:
@@ -326,7 +407,8 @@ def _measure(harness: Harness, pairs: Sequence[tuple[Algorithm, Claim]], args: a
     from theory.progress import Bar
 
     executor = make_executor(args.executor, harness.registry, args.jobs, args.address)
-    with Bar(quiet=args.quiet) as bar:
+    claims = {(algorithm.mutant_of or algorithm.name, claim.name) for algorithm, claim in pairs}
+    with Bar(quiet=args.quiet, claims=len(claims)) as bar:
         harness.prefetch(pairs, executor=executor, progress=bar)
     if harness.store is not None:
         print(f"runs: {harness.computed} computed, {harness.reused} reused from the store {harness.store.path}",
@@ -335,18 +417,22 @@ def _measure(harness: Harness, pairs: Sequence[tuple[Algorithm, Claim]], args: a
 
 def _verdict_table(results: Sequence[ClaimResult], title: str, power: bool = False) -> Any:
     """The claims' verdicts with their null learners; with ``power``, a column for each one's minimal
-    detectable effect (an exponent shift, a contraction factor or a factor over the bound: docs/statistics.md)."""
+    detectable effect (an exponent shift, a contraction factor or a factor over the bound: docs/statistics.md).
+    On a terminal narrower than 120 columns the level, the null learners and the evidence (long prose that would
+    fold every row into a column of words) are left to ``check`` and ``--json``."""
     from theory.cases import outcome
     from theory.render import interval, level, number
 
+    wide = _console().width >= 120
     extra = ("detectable",) if power else ()
-    table = _table("algorithm", "claim", "verdict", "estimate", "CI", "claimed", "level", *extra, "null learners",
-                   "evidence", title=title)
+    columns = ("algorithm", "claim", "verdict", "estimate", "CI", "claimed", *extra)
+    table = _table(*columns, *(("level", "null learners", "evidence") if wide else ()),
+                   title=title if wide else f"{title} (evidence: theorycheck check ALGORITHM CLAIM)")
     for r in results:
         v = r.verdict
         shown = (number(v.detectable),) if power else ()
-        _add(table, v.algorithm, v.claim, outcome(r), number(v.estimate), interval(v.ci), number(v.claimed),
-             level(v), *shown, _null_cell(r), v.evidence)
+        cells = (v.algorithm, v.claim, outcome(r), number(v.estimate), interval(v.ci), number(v.claimed), *shown)
+        _add(table, *cells, *((level(v), _null_cell(r), v.evidence) if wide else ()))
     return table
 
 
@@ -412,7 +498,8 @@ def _share(part: int, whole: int) -> str:
 def _summary(line: str, registry: Registry) -> None:
     if registry.errors:
         line += f"; [bold red]{len(registry.errors)} plugin(s) failed to load[/] (see above)"
-    _console().print(line, soft_wrap=True)
+    console = _console()
+    console.print(line, soft_wrap=console.width >= 120)  # a narrow terminal gets the line wrapped
 
 
 def _console() -> Any:

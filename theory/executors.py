@@ -28,7 +28,7 @@ class Job:
     grid: tuple[float, ...]
     seeds: tuple[int, ...]
     device: str
-    experiment: Experiment  # for reporting a job that never ran
+    experiment: Experiment  # what to run (a claim's, or an override of it from the command line)
 
 
 Executor = Callable[[Sequence[Job]], Iterator[tuple[Job, Trace]]]  # jobs in, (job, trace) pairs out as they land
@@ -37,9 +37,8 @@ Executor = Callable[[Sequence[Job]], Iterator[tuple[Job, Trace]]]  # jobs in, (j
 def execute(job: Job, registry: Registry) -> Trace:
     """Run one job with ``registry`` (a worker process builds its own once, from the installed plugins)."""
     algorithm = registry.algorithm(job.algorithm)
-    claim = algorithm.claim(job.claim)
-    family = registry.families[claim.experiment.family]
-    return run(algorithm, family, claim.experiment, job.grid, job.seeds, device=job.device)
+    family = registry.families[job.experiment.family]
+    return run(algorithm, family, job.experiment, job.grid, job.seeds, device=job.device)
 
 
 class InProcess:

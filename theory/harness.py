@@ -101,6 +101,10 @@ class Harness:
                       algorithm.dtype, algorithm.hyper, code)
         return key, tuple(grid), seeds
 
+    def run_key(self, algorithm: Algorithm, claim: Claim) -> str:
+        """The store key of the run this budget and the current code would make for ``claim``."""
+        return self._key(algorithm, claim)[0]
+
     def prefetch(self, pairs: Iterable[tuple[Algorithm, Claim]], executor: Executor | None = None,
                  progress: Progress | None = None) -> None:
         """Measure every trace that ``pairs`` need: stored runs are reused, the others go through

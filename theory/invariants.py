@@ -16,7 +16,7 @@ import numpy as np
 from theory import stats
 from theory.check import Status, Verdict
 from theory.claims import Claim
-from theory.runner import Trace
+from theory.model import Trace
 from theory.spec import Algorithm, Family, Invariant
 
 

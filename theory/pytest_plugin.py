@@ -30,6 +30,7 @@ claims that share an experiment share one trace.
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -63,9 +64,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", f"{MARKER}(families=[...], unclaimed=False): parametrise the {ARGUMENT} argument with the "
-                   "claims of these instance families (fnmatch patterns), or of every family no other "
-                   "module covers")
+        "markers", f"{MARKER}(families=[...], unclaimed=False, algorithms=[...]): parametrise the {ARGUMENT} "
+                   "argument with the claims of these instance families (fnmatch patterns), or of every family no "
+                   "other module covers; algorithms=[...] keeps only the algorithms matching these patterns")
 
 
 class _Session:
@@ -123,6 +124,7 @@ class TheoryCase:
 
     case: Case
     session: _Session = field(repr=False, compare=False)
+    where: str = field(default="checks/", repr=False, compare=False)  # the test file, for the reproduce command
 
     def verify(self) -> None:
         from theory.cases import judge
@@ -139,15 +141,15 @@ class TheoryCase:
         claim = algorithm.claim(case.claim)
         result = judge(session.harness, case)
         if case.null:
-            text = null_report(case, result, claim, session.budget)
+            text = null_report(case, result, claim, session.budget, self.where)
             if not result.refuted:
                 raise ClaimFailed(text, pytrace=False)
         elif case.mutant is not None:
-            text = mutant_report(case, result, claim, session.budget)
+            text = mutant_report(case, result, claim, session.budget, self.where)
             if not result.caught:
                 raise ClaimFailed(text, pytrace=False)
         else:
-            text = report(case, result, claim, session.budget)
+            text = report(case, result, claim, session.budget, self.where)
             if result.status is Status.FAIL or (case.expected_failure and result.status is Status.INCONCLUSIVE):
                 raise ClaimFailed(text, pytrace=False)
             if result.status is not Status.PASS:
@@ -163,7 +165,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     families, unclaimed = _selection(metafunc.definition)
     session = _session(metafunc.config)
     found = cases(session.registry, families, errors=unclaimed)
-    metafunc.parametrize(ARGUMENT, [_param(TheoryCase(case, session)) for case in found])
+    marker = metafunc.definition.get_closest_marker(MARKER)
+    names = marker.kwargs.get("algorithms") if marker else None
+    if names:  # theory.testing.claims(algorithms=...): a plugin's repository picks its own algorithms
+        found = [c for c in found if any(fnmatch.fnmatchcase(c.algorithm, p) for p in names)]
+    where = metafunc.definition.nodeid.partition("::")[0]
+    metafunc.parametrize(ARGUMENT, [_param(TheoryCase(case, session, where)) for case in found])
 
 
 def _selection(definition: pytest.Item) -> tuple[tuple[str, ...] | None, bool]:
@@ -194,12 +201,14 @@ def _param(check: TheoryCase) -> Any:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Drop catch-all items whose case a ``theory(families=...)`` module already covers (before -k and -m
-    deselect anything, so what the catch-all covers does not depend on what the user selects)."""
+    deselect anything, so what the catch-all covers does not depend on what the user selects). They are
+    reported as deselected, so that collected = deselected + selected in pytest's summary."""
     claimed = {check.case.id for item, check in _checks(items) if not _unclaimed(item)}
     dropped = {id(item) for item, check in _checks(items) if _unclaimed(item) and check.case.id in claimed}
     if dropped:
+        config.hook.pytest_deselected(items=[item for item in items if id(item) in dropped])
         items[:] = [item for item in items if id(item) not in dropped]
 
 

@@ -20,6 +20,7 @@ import pluggy
 from theory import hookspecs, mutation
 from theory.claims import Claim, parse_form
 from theory.errors import ClaimError, PluginError
+from theory.parameters import validate_claim
 from theory.sources import BUILTIN_FAMILIES, DISABLE_AUTOLOAD, ENTRY_POINT_GROUP, OWN_DISTRIBUTION
 from theory.spec import SCHEDULES, Algorithm, Family
 
@@ -174,6 +175,7 @@ def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
             parse_form(claim.delta, claim.experiment.symbols() | set(algorithm.hyper) | set(claim.constants))
         if claim.experiment.family not in families:
             raise ClaimError(f"claim {claim.name!r} names unknown family {claim.experiment.family!r}")
+        validate_claim(claim, families)
         claim.expression(frozenset(algorithm.hyper))
         for text in claim.experiment.params.values():
             if isinstance(text, str):

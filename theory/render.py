@@ -56,9 +56,11 @@ def claim_row(result: ClaimResult) -> dict[str, Any]:
 def algorithm_row(a: Algorithm, plugin: str) -> dict[str, Any]:
     """What ``theorycheck list --json`` says of an algorithm: its paper, claims and mutants."""
     paper = {"title": a.paper.title, "authors": a.paper.authors, "year": a.paper.year, "arxiv": a.paper.arxiv}
+    from theory.export import experiment_data
+
     claims = [{"name": c.name, "kind": c.kind, "form": c.form, "metric": c.metric, "over": c.experiment.over,
-               "source": c.source, "expected_failure": c.expected_failure, "statement": describe_claim(c)}
-              for c in a.claims]
+               "source": c.source, "expected_failure": c.expected_failure, "statement": describe_claim(c),
+               "experiment": experiment_data(c.experiment)} for c in a.claims]
     mutants = [{"name": m.name, "bug": m.bug, "breaks": list(m.breaks)} for m in a.mutants]
     nulls = [{"name": m.name, "bug": m.bug, "breaks": list(m.breaks)} for m in a.nulls]
     return {"algorithm": a.name, "plugin": plugin, "family": a.family, "paper": paper, "claims": claims,
@@ -79,7 +81,8 @@ def verdict_text(verdict: Verdict, claim: Claim, label: str | None = None) -> st
     """Header, claim, table of grid points and evidence of one verdict (``label`` overrides its outcome)."""
     name = f"{verdict.algorithm}/{verdict.claim}"
     lines = [f"{name}: {label or outcome(verdict)} at level {level(verdict)} "
-             f"({verdict.test} test, {verdict.seeds} seeds)", f"  claimed:  {describe_claim(claim)}"]
+             f"({verdict.test} test, {verdict.seeds} seeds)", f"  claimed:  {describe_claim(claim)}",
+             f"  instance: {instance_text(claim)}"]
     if verdict.estimate is not None:
         what = ESTIMATES.get(verdict.test, "estimate").format(over=claim.experiment.over)
         bound = "" if verdict.threshold is None else f" (decision threshold {number(verdict.threshold)})"
@@ -107,6 +110,13 @@ def detectable(verdict: Verdict, claim: Claim) -> str:
     return f"a mean {number(verdict.detectable)} x the bound ({side} it) would FAIL with probability 0.8 {at}"
 
 
+def instance_text(claim: Claim) -> str:
+    """``bernoulli-bandit over T, K=4, best=0.7, gap=0.4 (others at the family's defaults)``."""
+    e = claim.experiment
+    params = ", ".join(f"{k}={v}" for k, v in e.params.items())
+    return f"{e.family} over {e.over}, {params or 'no parameters set'} (others at the family's defaults)"
+
+
 def rows_table(verdict: Verdict, over: str) -> list[str]:
     """The grid points as aligned text: x, mean, its confidence bounds, the form (free constants = 1)."""
     header = (over, "mean", f"CI ({level(verdict)})", "form", "mean/form")
@@ -117,12 +127,17 @@ def rows_table(verdict: Verdict, over: str) -> list[str]:
             for cells in (header, *body)]
 
 
-def reproduce(case: Case, budget: Budget) -> str:
-    """The pytest command and the equivalent CLI command that rerun ``case`` with the same seeds."""
+def reproduce(case: Case, budget: Budget, where: str = "checks/") -> str:
+    """The pytest command (over the test file or folder ``where``) and the equivalent CLI command that rerun
+    ``case`` with the same seeds."""
     pytest_flags = _budget_flags(budget, "--theory-")
-    pytest_command = shlex.join(["pytest", "checks/", "-k", f"[{case.id}]", *pytest_flags])
-    cli_command = shlex.join(["theorycheck", "check", case.subject, case.claim, *_budget_flags(budget, "--")])
-    return f"reproduce: {pytest_command}\n       or: {cli_command}"
+    pytest_command = shlex.join(["pytest", where, "-k", f"[{case.id}]", *pytest_flags])
+    return f"reproduce: {pytest_command}\n       or: {check_command(case, budget)}"
+
+
+def check_command(case: Case, budget: Budget) -> str:
+    """``theorycheck check SUBJECT CLAIM`` with the flags that give ``budget``'s seeds."""
+    return shlex.join(["theorycheck", "check", case.subject, case.claim, *_budget_flags(budget, "--")])
 
 
 def _budget_flags(budget: Budget, prefix: str) -> list[str]:
@@ -136,11 +151,12 @@ def _budget_flags(budget: Budget, prefix: str) -> list[str]:
     return flags
 
 
-def report(case: Case, result: Verdict | ClaimResult, claim: Claim, budget: Budget) -> str:
+def report(case: Case, result: Verdict | ClaimResult, claim: Claim, budget: Budget,
+           where: str = "checks/") -> str:
     """The full text of a claim's verdict (and its null learners', given a ClaimResult), ending with the
-    commands that reproduce it."""
+    commands that reproduce it (pytest over ``where``)."""
     if isinstance(result, Verdict):
-        return f"{verdict_text(result, claim)}\n\n{reproduce(case, budget)}"
+        return f"{verdict_text(result, claim)}\n\n{reproduce(case, budget, where)}"
     lines = [verdict_text(result.verdict, claim, outcome(result)), "",
              f"null learners (each must FAIL): {null_summary(result)}"]
     if outcome(result) == "VACUOUS":
@@ -148,10 +164,11 @@ def report(case: Case, result: Verdict | ClaimResult, claim: Claim, budget: Budg
                      f"PASS says nothing about the algorithm" + (f" (declared: {result.vacuous})"
                                                                    if result.vacuous else ""))
     lines += [f"  {v.algorithm}: {v.status.value}; {v.evidence}" for v in result.nulls]
-    return "\n".join(lines) + f"\n\n{reproduce(case, budget)}"
+    return "\n".join(lines) + f"\n\n{reproduce(case, budget, where)}"
 
 
-def null_report(case: Case, result: NullResult, claim: Claim, budget: Budget) -> str:
+def null_report(case: Case, result: NullResult, claim: Claim, budget: Budget,
+                where: str = "checks/") -> str:
     """Whether a null learner FAILs the claim (it must) or leaves it VACUOUS, then both verdicts."""
     reference = f"{case.algorithm}/{case.claim}"
     if result.refuted:
@@ -163,10 +180,11 @@ def null_report(case: Case, result: NullResult, claim: Claim, budget: Budget) ->
         if case.vacuous:
             head += f"\n  declared vacuous: {case.vacuous}"
     return "\n".join([head, "", "null learner:", verdict_text(result.null, claim),
-                      "", "correct version:", verdict_text(result.reference, claim), "", reproduce(case, budget)])
+                      "", "correct version:", verdict_text(result.reference, claim), "",
+                      reproduce(case, budget, where)])
 
 
-def mutant_report(case: Case, result: MutantResult, claim: Claim, budget: Budget) -> str:
+def mutant_report(case: Case, result: MutantResult, claim: Claim, budget: Budget, where: str = "checks/") -> str:
     """Why a mutant was (not) caught: both verdicts, then the commands that rerun the mutant."""
     caught = "caught" if result.caught else "NOT caught"
     lines = [f"{case.id}: mutant {caught} (bug: {case.bug})",
@@ -176,5 +194,5 @@ def mutant_report(case: Case, result: MutantResult, claim: Claim, budget: Budget
                 " (the correct version must PASS before a mutant can be caught)"),
              "", "mutant:", verdict_text(result.mutant, claim),
              "", "correct version:", verdict_text(result.reference, claim),
-             "", reproduce(case, budget)]
+             "", reproduce(case, budget, where)]
     return "\n".join(lines)

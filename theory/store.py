@@ -56,6 +56,16 @@ def run_key(algorithm: str, version: str, experiment: Experiment, grid: Sequence
     return _digest(json.dumps(payload, sort_keys=True, default=repr))
 
 
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One stored verdict: its run's key, when the run was stored (Unix time), the trace and the verdict."""
+
+    key: str
+    created: float
+    trace: Trace
+    verdict: Verdict
+
+
 class Store:
     """An SQLite result store at ``path`` (created if missing)."""
 
@@ -120,14 +130,19 @@ class Store:
 
     def results(self) -> Iterator[tuple[Trace, Verdict]]:
         """Every stored verdict with the trace it was judged on, oldest run first."""
-        rows = self._db.execute("SELECT v.key, v.body, v.checksum FROM verdicts v JOIN runs r ON r.key = v.key "
-                                "ORDER BY r.created, v.claim").fetchall()
+        for entry in self.entries():
+            yield entry.trace, entry.verdict
+
+    def entries(self) -> Iterator[Entry]:
+        """Every stored verdict with its run's key, the time the run was stored and its trace, oldest first."""
+        rows = self._db.execute("SELECT v.key, v.body, v.checksum, r.created FROM verdicts v JOIN runs r "
+                                "ON r.key = v.key ORDER BY r.created, v.claim").fetchall()
         traces: dict[str, Trace] = {}
-        for key, body, checksum in rows:
+        for key, body, checksum, created in rows:
             if key not in traces:
                 traces[key] = self.get_trace(key)  # type: ignore[assignment]
             self._verify(body, checksum, f"verdict of run {key}")
-            yield traces[key], verdict_from(json.loads(body))
+            yield Entry(key, created, traces[key], verdict_from(json.loads(body)))
 
     def _verify(self, content: str | bytes, checksum: str, what: str) -> None:
         if _digest(content) != checksum:

@@ -25,7 +25,7 @@ import torch
 
 from theory.hookspecs import hookimpl
 from theory.random import Gen
-from theory.spec import Family, Instance, Mutant
+from theory.spec import Family, Instance, Mutant, Param
 
 _ORDER_STREAM = "instance/arm-order"
 
@@ -97,10 +97,24 @@ def null_learners(breaks: tuple[str, ...]) -> tuple[Mutant, ...]:
 
 BERNOULLI = Family(name="bernoulli-bandit", description="K-armed bandit, Bernoulli rewards",
                    generate=lambda params, gen: _generate(params, gen, gaussian=False),
-                   defaults={"K": 5, "best": 0.9, "gap": 0.1})
+                   defaults={"K": 5, "best": 0.9, "gap": 0.1},
+                   parameters={"K": Param(meaning="number of arms", low=2, integer=True),
+                               "means": Param(meaning="explicit arm means, each in [0, 1]", low=0, high=1),
+                               "best": Param(meaning="mean of the best arm", low=0, high=1),
+                               "gap": Param(meaning="best mean minus every other arm's mean", low=0, high=1),
+                               "spread": Param(meaning="means evenly spaced from best down to best - spread",
+                                               low=0, high=1),
+                               "eps": Param(meaning="privacy budget a private algorithm must meet (read by the "
+                                                    "algorithm, not the family)", low=0)})
 GAUSSIAN = Family(name="gaussian-bandit", description="K-armed bandit, Gaussian rewards of scale sigma",
                   generate=lambda params, gen: _generate(params, gen, gaussian=True),
-                  defaults={"K": 5, "best": 0.0, "gap": 0.5, "sigma": 1.0})
+                  defaults={"K": 5, "best": 0.0, "gap": 0.5, "sigma": 1.0},
+                  parameters={"K": Param(meaning="number of arms", low=2, integer=True),
+                              "means": Param(meaning="explicit arm means"),
+                              "best": Param(meaning="mean of the best arm"),
+                              "gap": Param(meaning="best mean minus every other arm's mean", low=0),
+                              "spread": Param(meaning="means evenly spaced from best down to best - spread", low=0),
+                              "sigma": Param(meaning="standard deviation of the reward noise", low=0)})
 
 
 @hookimpl

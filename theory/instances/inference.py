@@ -37,7 +37,7 @@ import torch
 
 from theory.hookspecs import hookimpl
 from theory.random import Gen
-from theory.spec import Family, Instance
+from theory.spec import Family, Instance, Param
 
 _ORDER_STREAM = "instance/response-order"
 HACK_BONUS = 1e-6  # hacked responses outrank y* under r-hat by this much
@@ -140,19 +140,35 @@ def _majority(params: Mapping[str, object], gen: Gen) -> PassKInstance:
                                    (junk if rest > 1e-12 else 0, rest / max(junk, 1), 0.0, 0.0)])
 
 
+_PASSK = {"Cstar": Param(meaning="coverage coefficient C*: pi_ref(y*) = 1/Cstar", low=1),
+          "k": Param(meaning="number of responses one may submit", low=1, integer=True),
+          "N": Param(meaning="sampling budget: responses drawn per prompt", low=1, integer=True)}
+
 LOWER_BOUND = Family(name="passk-lower-bound", generate=_lower_bound,
                      description="2k responses tied under the reward model, one of them optimal (Theorem 6.1)",
-                     defaults={"Cstar": 64, "k": 4, "eps": 0.1, "N": 2048, "junk": 1})
+                     defaults={"Cstar": 64, "k": 4, "eps": 0.1, "N": 2048, "junk": 1},
+                     parameters={**_PASSK, "eps": Param(meaning="reward-model error: E_pi[(r-hat - r*)^2] <= eps^2",
+                                                        low=0),
+                                 "junk": Param(meaning="responses sharing the zero-reward mass", low=1, integer=True)})
 OVEROPT = Family(name="passk-overopt", generate=_overopt,
                  description="tied responses plus rare hacked ones that the reward model over-rates",
                  defaults={"Cstar": 8, "k": 1, "tied": 4, "gap": 0.4, "hack_mass": 4e-4, "hack_count": 4,
-                           "N": 2048})
+                           "N": 2048},
+                 parameters={**_PASSK, "tied": Param(meaning="responses tied with y* under r-hat", low=1, integer=True),
+                             "gap": Param(meaning="r* deficit of y*'s tied twins", low=0, high=1),
+                             "hack_mass": Param(meaning="pi_ref mass of all hacked responses", low=0, high=1),
+                             "hack_count": Param(meaning="number of hacked responses", low=0, integer=True)})
 OVEROPT_N = Family(name="passk-overopt-n", generate=_overopt_n,
                    description="hacked responses of mass 2k/N and error h with mass h^2 = eps^2 (Theorem 4.2)",
-                   defaults={"Cstar": 10, "k": 1, "eps": 0.015, "hack_count": 16, "N": 800})
+                   defaults={"Cstar": 10, "k": 1, "eps": 0.015, "hack_count": 16, "N": 800},
+                   parameters={**_PASSK, "eps": Param(meaning="reward-model error (mass * h^2 = eps^2)", low=0),
+                               "hack_count": Param(meaning="number of hacked responses", low=1, integer=True)})
 MAJORITY = Family(name="passk-majority", generate=_majority,
                   description="wrong answers more frequent than the optimal one (Theorem 4.1)",
-                  defaults={"Cstar": 10, "k": 3, "wrong": 3, "wrong_mass": 0.2, "junk": 6, "N": 200})
+                  defaults={"Cstar": 10, "k": 3, "wrong": 3, "wrong_mass": 0.2, "junk": 6, "N": 200},
+                  parameters={**_PASSK, "wrong": Param(meaning="number of wrong answers", low=0, integer=True),
+                              "wrong_mass": Param(meaning="pi_ref mass of each wrong answer", low=0, high=1),
+                              "junk": Param(meaning="responses sharing the remaining mass", low=0, integer=True)})
 
 
 @hookimpl

@@ -25,7 +25,7 @@ import torch
 
 from theory.hookspecs import hookimpl
 from theory.random import Gen
-from theory.spec import Family, Instance
+from theory.spec import Family, Instance, Param
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,7 +78,12 @@ def _generate(params: Mapping[str, object], gen: Gen) -> SparseLinearInstance:
 
 SPARSE_LINEAR = Family(name="sparse-linear-bandit",
                        description="s-sparse linear rewards on the unit sphere with eps misspecification (decoy cap)",
-                       generate=_generate, defaults={"d": 6, "s": 2, "eps": 0.05, "alpha": 1.3})
+                       generate=_generate, defaults={"d": 6, "s": 2, "eps": 0.05, "alpha": 1.3},
+                       parameters={"d": Param(meaning="dimension (actions: unit vectors of R^d)", low=2, integer=True),
+                                   "s": Param(meaning="sparsity of theta", low=1, integer=True),
+                                   "eps": Param(meaning="misspecification: |r(a) - <theta, a>| <= eps", low=0, high=1),
+                                   "alpha": Param(meaning="angle (rad) between theta and the decoy direction",
+                                                  low=0, high=3.141592653589793)})
 
 
 @hookimpl

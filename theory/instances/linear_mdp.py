@@ -27,7 +27,7 @@ import torch
 
 from theory.hookspecs import hookimpl
 from theory.random import Gen
-from theory.spec import Family, Instance
+from theory.spec import Family, Instance, Param
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,7 +115,15 @@ def _generate(params: Mapping[str, object], gen: Gen) -> LinearMDPInstance:
 LAYERED = Family(name="layered-mdp", description="layered tabular MDP (one-hot linear features), adversarial "
                  "losses swapping best and worst action every K/phases episodes",
                  generate=_generate,
-                 defaults={"H": 3, "S": 2, "A": 3, "phases": 4, "low": 0.1, "high": 0.9, "K": 1000})
+                 defaults={"H": 3, "S": 2, "A": 3, "phases": 4, "low": 0.1, "high": 0.9, "K": 1000},
+                 parameters={"H": Param(meaning="layers (steps per episode)", low=1, integer=True),
+                             "S": Param(meaning="states per layer", low=1, integer=True),
+                             "A": Param(meaning="actions", low=2, integer=True),
+                             "phases": Param(meaning="equal phases of the episodes; odd ones swap best and worst",
+                                             low=1, integer=True),
+                             "low": Param(meaning="smallest base mean loss", low=0, high=1),
+                             "high": Param(meaning="largest base mean loss", low=0, high=1),
+                             "K": Param(meaning="number of episodes", low=1, integer=True)})
 
 
 @hookimpl

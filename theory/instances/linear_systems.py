@@ -39,7 +39,7 @@ from scipy import stats
 
 from theory.hookspecs import hookimpl
 from theory.random import Gen
-from theory.spec import Family, Instance
+from theory.spec import Family, Instance, Param
 
 Splitting = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 _RHS_STREAM = "instance/rhs"
@@ -186,7 +186,17 @@ SOR_SEQUENCE = Family(
     name="sor-sequence", description="shifted 2-D Laplacian systems A + c_t I, b_t; cost = SOR iterations",
     generate=_generate,
     defaults={"m": 6, "c_lo": -0.15, "c_span": 0.6, "c_a": 2.0, "c_b": 6.0, "levels": 8, "rhs": 2,
-              "eps": 1e-8, "cap": 10000})
+              "eps": 1e-8, "cap": 10000},
+    parameters={"m": Param(meaning="grid side: n = m^2 unknowns", low=2, integer=True),
+                "c_lo": Param(meaning="lowest diagonal shift c"),
+                "c_span": Param(meaning="width of the shift range [c_lo, c_lo + c_span]", low=0),
+                "c_a": Param(meaning="first Beta parameter of the shift distribution", low=0),
+                "c_b": Param(meaning="second Beta parameter of the shift distribution", low=0),
+                "levels": Param(meaning="shift levels in the pool", low=1, integer=True),
+                "rhs": Param(meaning="right-hand sides per level", low=1, integer=True),
+                "eps": Param(meaning="relative residual at which SOR stops", low=0, high=1),
+                "cap": Param(meaning="most SOR iterations (the cost of a run that does not converge)",
+                             low=1, integer=True)})
 
 
 @hookimpl

@@ -32,7 +32,7 @@ import torch
 
 from theory.hookspecs import hookimpl
 from theory.random import Gen
-from theory.spec import Family, Instance
+from theory.spec import Family, Instance, Param
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,7 +111,12 @@ MATRIX_SENSING = Family(
     name="matrix-sensing",
     description="rank-r PSD truth per seed, m = oversampling*n*r symmetric Gaussian measurements, one operator",
     generate=_generate,
-    defaults={"n": 20, "r": 2, "oversampling": 5.0, "cond": 2.0, "operator_seed": 0})
+    defaults={"n": 20, "r": 2, "oversampling": 5.0, "cond": 2.0, "operator_seed": 0},
+    parameters={"n": Param(meaning="matrix side", low=1, integer=True),
+                "r": Param(meaning="rank of the truth", low=1, integer=True),
+                "oversampling": Param(meaning="measurements per degree of freedom: m = oversampling*n*r", low=0),
+                "cond": Param(meaning="condition number of the truth", low=1),
+                "operator_seed": Param(meaning="seed of the one sensing operator", low=0, integer=True)})
 
 
 @hookimpl

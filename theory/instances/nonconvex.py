@@ -42,7 +42,7 @@ import torch
 
 from theory.hookspecs import hookimpl
 from theory.random import Gen
-from theory.spec import Family, Instance
+from theory.spec import Family, Instance, Param
 
 CANARY_SCALE = 12.0
 CANARY_LABELS = (-0.5, 4.0)  # z+ and z-: residual ranges [0.5, 1] and [-4, -3.5] on the audit path
@@ -123,7 +123,18 @@ REGRESSION = Family(name="robust-regression",
                     description="robust nonconvex regression log(1 + (a.x - b)^2 / 2) over P nodes of n records",
                     generate=_generate,
                     defaults={"d": 10, "P": 4, "m": 16, "n": 256, "scale": 3.0, "bmax": 4.0, "ridge": 0.25, "eps": 1.0,
-                              "delta": 1e-5, "canary": 0})
+                              "delta": 1e-5, "canary": 0},
+                    parameters={"d": Param(meaning="dimension", low=1, integer=True),
+                                "P": Param(meaning="nodes", low=1, integer=True),
+                                "m": Param(meaning="base records per node (n must be a multiple)", low=1, integer=True),
+                                "n": Param(meaning="records per node", low=1, integer=True),
+                                "scale": Param(meaning="norm of every feature vector", low=0),
+                                "bmax": Param(meaning="labels clipped to [-bmax, bmax]", low=0),
+                                "ridge": Param(meaning="pseudo-Huber ridge mu", low=0),
+                                "eps": Param(meaning="privacy budget the algorithm must meet", low=0),
+                                "delta": Param(meaning="privacy budget's delta", low=0, high=1),
+                                "canary": Param(meaning="1: an audit pair with a canary record", low=0, high=1,
+                                                integer=True)})
 
 
 @hookimpl

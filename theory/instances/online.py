@@ -44,7 +44,7 @@ import torch
 
 from theory.hookspecs import hookimpl
 from theory.random import Gen
-from theory.spec import Family, Instance, Mutant
+from theory.spec import Family, Instance, Mutant, Param
 
 Ledger = dict[str, torch.Tensor]
 _SIGN_STREAM = "instance/mean-signs"
@@ -167,13 +167,20 @@ def bounds(family: Family, params: Mapping[str, object]) -> dict[str, float]:
     return {"D": instance.diameter, "G": instance.lipschitz}
 
 
+_BOX = {"d": Param(meaning="dimension", low=1, integer=True),
+        "R": Param(meaning="half-width of the box [-R, R]^d", low=0),
+        "mean": Param(meaning="mean of theta_t per coordinate (one value or a tuple of d)"),
+        "sigma": Param(meaning="scale of the Rademacher noise", low=0)}
+
 LINEAR = Family(name="oco-linear", description="online linear losses <theta_t, x> on [-R, R]^d",
                 generate=lambda params, gen: _generate(params, gen, lam=0.0),
-                defaults={"d": 1, "R": 1.0, "mean": 0.0, "sigma": 1.0})
+                defaults={"d": 1, "R": 1.0, "mean": 0.0, "sigma": 1.0},
+                parameters=_BOX)
 QUADRATIC = Family(name="oco-quadratic",
                    description="online strongly convex losses (lam/2)||x - theta_t||^2 on [-R, R]^d",
                    generate=lambda params, gen: _generate(params, gen, lam=float(params["lam"])),
-                   defaults={"d": 1, "R": 1.0, "mean": 0.0, "sigma": 1.0, "lam": 1.0})
+                   defaults={"d": 1, "R": 1.0, "mean": 0.0, "sigma": 1.0, "lam": 1.0},
+                   parameters={**_BOX, "lam": Param(meaning="strong convexity of the losses", low=0)})
 
 
 @hookimpl

@@ -27,7 +27,7 @@ import torch
 
 from theory.hookspecs import hookimpl
 from theory.random import Gen
-from theory.spec import Family, Instance, Mutant
+from theory.spec import Family, Instance, Mutant, Param
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,7 +67,15 @@ def _generate(params: Mapping[str, object], gen: Gen) -> PairInstance:
 
 PAIR = Family(name="privacy-pair",
               description="two datasets of n records in [0, 1] differing in one record, for privacy audits",
-              generate=_generate, defaults={"n": 100, "base": 0.0, "eps": 1.0, "delta": 0.0})
+              generate=_generate, defaults={"n": 100, "base": 0.0, "eps": 1.0, "delta": 0.0},
+              parameters={"n": Param(meaning="records per dataset", low=1, integer=True),
+                          "base": Param(meaning="value of every record of D", low=0, high=1),
+                          "eps": Param(meaning="privacy budget the mechanism must meet", low=0),
+                          "delta": Param(meaning="privacy budget's delta", low=0, high=1),
+                          "T": Param(meaning="rounds of a sequential mechanism (read by the mechanism)", low=1,
+                                     integer=True),
+                          "K": Param(meaning="arms of a sequential mechanism (read by the mechanism)", low=2,
+                                     integer=True)})
 
 
 @hookimpl

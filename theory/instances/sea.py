@@ -37,7 +37,7 @@ import torch
 from theory.hookspecs import hookimpl
 from theory.instances.online import _LOSS_STREAM, _SIGN_STREAM, Ledger, OnlineInstance
 from theory.random import Gen
-from theory.spec import Family
+from theory.spec import Family, Param
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,15 +93,25 @@ def _generate(params: Mapping[str, object], gen: Gen, lam: float) -> SEAInstance
 
 
 _DEFAULTS = {"d": 4, "R": 1.0, "mean": 0.5, "shift": 0.0, "s": 0.5, "P": 1, "T0": 0}
+_SEA = {"d": Param(meaning="dimension", low=1, integer=True),
+        "R": Param(meaning="half-width of the box [-R, R]^d", low=0),
+        "mean": Param(meaning="magnitude of mu per coordinate", low=0),
+        "shift": Param(meaning="magnitude of the adversarial switch delta per coordinate", low=0),
+        "s": Param(meaning="norm of the gradient noise each round", low=0),
+        "P": Param(meaning="rounds between switches of m_t", low=1, integer=True),
+        "T0": Param(meaning="noise stops after round T0 (0: never)", low=0, integer=True)}
+
 SEA_LINEAR = Family(name="oco-sea-linear",
                     description="SEA model, linear losses <m_t + xi_t, x> on [-R, R]^d: m_t switches every P rounds, "
                                 "noise of norm s",
-                    generate=lambda params, gen: _generate(params, gen, lam=0.0), defaults=_DEFAULTS)
+                    generate=lambda params, gen: _generate(params, gen, lam=0.0), defaults=_DEFAULTS,
+                    parameters=_SEA)
 SEA_QUADRATIC = Family(name="oco-sea-quadratic",
                        description="SEA model, losses (lam/2)||x - m_t - xi_t||^2 on [-R, R]^d: m_t switches every "
                                    "P rounds, gradient noise of norm s",
                        generate=lambda params, gen: _generate(params, gen, lam=float(params["lam"])),
-                       defaults={**_DEFAULTS, "lam": 1.0})
+                       defaults={**_DEFAULTS, "lam": 1.0},
+                       parameters={**_SEA, "lam": Param(meaning="smoothness and strong convexity", low=0)})
 
 
 @hookimpl

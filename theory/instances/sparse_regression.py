@@ -25,7 +25,7 @@ import torch
 
 from theory.hookspecs import hookimpl
 from theory.random import Gen
-from theory.spec import Family, Instance
+from theory.spec import Family, Instance, Param
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,7 +64,16 @@ SPARSE_REGRESSION = Family(
     description="k-sparse linear model, n users with one Rademacher-covariate sample each, for LDP estimators",
     generate=_generate,
     defaults={"n": 1000, "d": 4, "k": 2, "radius": 1.0, "noise": 0.1, "tau_y": 1.5, "eps": 8.0, "delta": 1e-5,
-              "audit": 0})
+              "audit": 0},
+    parameters={"n": Param(meaning="users, one record each", low=1, integer=True),
+                "d": Param(meaning="dimension", low=1, integer=True),
+                "k": Param(meaning="sparsity of theta*", low=1, integer=True),
+                "radius": Param(meaning="||theta*||_1", low=0),
+                "noise": Param(meaning="standard deviation of the label noise", low=0),
+                "tau_y": Param(meaning="bound a user's label is clipped to", low=0),
+                "eps": Param(meaning="local privacy budget each randomiser must meet", low=0),
+                "delta": Param(meaning="local privacy budget's delta", low=0, high=1),
+                "audit": Param(meaning="1: an audit of one user's randomiser only", low=0, high=1, integer=True)})
 
 
 @hookimpl

@@ -44,7 +44,7 @@ import torch
 
 from theory.hookspecs import hookimpl
 from theory.random import Gen
-from theory.spec import Family, Instance
+from theory.spec import Family, Instance, Param
 
 _BEST_STREAM = "instance/best-action"
 
@@ -192,13 +192,24 @@ def generate_bernoulli(params: Mapping[str, object], gen: Gen) -> BernoulliInsta
     return BernoulliInstance(**common, means=means)
 
 
+_SWITCHING = {"K": Param(meaning="actions", low=2, integer=True),
+              "T": Param(meaning="horizon", low=1, integer=True),
+              "free_bandit": Param(meaning="1: bandit feedback comes free; 0: observing costs budget", low=0,
+                                   high=1, integer=True),
+              "budget": Param(meaning="observations the learner may buy (0: none)", low=0)}
+
 MRW = Family(name="switching-mrw",
              description="switching costs: Dekel et al.'s multi-scale random walk (the bandit lower-bound instance)",
-             generate=generate_mrw, defaults={"K": 4, "T": 1024, "free_bandit": 1, "budget": 0, "eps": 0, "sigma": 0})
+             generate=generate_mrw, defaults={"K": 4, "T": 1024, "free_bandit": 1, "budget": 0, "eps": 0, "sigma": 0},
+             parameters={**_SWITCHING, "eps": Param(meaning="advantage of the best action (0: Dekel et al.'s)", low=0,
+                                                    high=1),
+                         "sigma": Param(meaning="step of the random walk (0: Dekel et al.'s)", low=0)})
 BERNOULLI = Family(name="switching-bernoulli",
                    description="switching costs: stochastic Bernoulli losses, one action better by gap",
                    generate=generate_bernoulli,
-                   defaults={"K": 4, "T": 1024, "free_bandit": 1, "budget": 0, "mean": 0.5, "gap": 0.1})
+                   defaults={"K": 4, "T": 1024, "free_bandit": 1, "budget": 0, "mean": 0.5, "gap": 0.1},
+                   parameters={**_SWITCHING, "mean": Param(meaning="average loss mean", low=0, high=1),
+                               "gap": Param(meaning="how much lower the best action's mean is", low=0, high=1)})
 
 
 @hookimpl

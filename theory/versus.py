@@ -1,0 +1,70 @@
+"""``theorycheck versus``: several algorithms on one shared experiment, judged and plotted together.
+
+Plugins test their claims on instances of their own choosing (UCB1, Thompson sampling and EXP3 use different
+bandits), so their curves never meet. ``versus ucb1 thompson exp3`` takes the first algorithm's first claim's
+experiment (or ``--on ALGORITHM/CLAIM``'s), applies ``--param``/``--config``, and runs every algorithm's
+first claim on the same metric there: one verdict each on the shared instance, and a report whose comparison
+plot shows every curve with its fitted log-log slope. Plugins are not edited; the runs are stored like any
+other (the shared experiment is part of their key).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from theory.claims import Claim
+from theory.cli import UsageError, _console, _harness, _selected, _verdict_table
+from theory.errors import ClaimError
+from theory.harness import ClaimResult
+from theory.spec import Algorithm
+
+
+def cmd_versus(args: argparse.Namespace) -> int:
+    from theory.cases import verdict
+    from theory.executors import make_executor
+    from theory.history import commit
+    from theory.progress import Bar
+    from theory.report import write_report
+
+    registry, algorithms = _selected(args)
+    if len(algorithms) < 2:
+        raise UsageError("versus needs at least two algorithms to compare")
+    anchor = _anchor(algorithms, args.on)
+    experiment = anchor.experiment
+    pairs = []
+    for algorithm in algorithms:
+        own = next((c for c in algorithm.claims if c.metric == anchor.metric and c.kind != "privacy"
+                    and c.experiment.family == experiment.family), None)
+        if own is None:
+            raise UsageError(f"{algorithm.name} has no claim on {anchor.metric!r} on the family "
+                             f"{experiment.family!r}, so it cannot run on the shared experiment")
+        pairs.append((algorithm, dataclasses.replace(own, experiment=experiment)))
+    harness = _harness(registry, args)
+    with Bar(quiet=args.quiet, claims=len(pairs)) as bar:
+        harness.prefetch(pairs, executor=make_executor(args.executor, registry, args.jobs, args.address),
+                         progress=bar)
+    verdicts = [verdict(harness, a, c) for a, c in pairs]
+    _console().print(_verdict_table([ClaimResult(v, ()) for v in verdicts], f"{anchor.metric} on {experiment.family} over {experiment.over}, "
+                                              f"{experiment.params or 'family defaults'}"))
+    index = write_report([(harness.trace(a, c), v) for (a, c), v in zip(pairs, verdicts)], registry, args.out,
+                         commit=commit())
+    print(f"wrote {index} (comparison plot with fitted slopes under 'Rate comparisons')", file=sys.stderr)
+    return 0
+
+
+def _anchor(algorithms: list[Algorithm], on: str | None) -> Claim:
+    """The claim whose experiment is shared: ``--on ALGORITHM/CLAIM`` (a selected algorithm, so that the
+    overrides apply to it), or the first algorithm's first claim."""
+    if on is None:
+        return algorithms[0].claims[0]
+    name, _, claim = on.partition("/")
+    chosen = {a.name: a for a in algorithms}
+    if name not in chosen:
+        raise UsageError(f"--on {on!r}: {name!r} is not among the selected algorithms ({', '.join(chosen)})")
+    try:
+        return chosen[name].claim(claim)
+    except ClaimError:
+        known = ", ".join(c.name for c in chosen[name].claims)
+        raise UsageError(f"--on {on!r}: {name} has no claim {claim!r} (known: {known})") from None
