@@ -23,6 +23,8 @@ Init = Callable[["Instance", Hyper, Gen], State]
 Step = Callable[[State, "Instance", int, Hyper, Gen], State]
 Kernel = Callable[[State, "Instance", int, int, Hyper, Gen], State]  # steps first..last in one call
 Metrics = Callable[[State, "Instance"], Mapping[str, torch.Tensor]]
+# (PEPit problem, function, x0, x*, horizon N, hyper) -> {metric name: its PEPit expression after N steps}
+PepBuild = Callable[[Any, Any, Any, Any, int, Hyper], Mapping[str, Any]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,6 +108,12 @@ class Algorithm:
     ``nulls`` are learners that learn nothing (uniform random, frozen, greedy, no projection), declared like
     mutants: each must FAIL the claims it ``breaks``; a claim that a null learner PASSes is vacuous.
 
+    ``pep`` says how the method reads in performance estimation, for algorithms whose step is a fixed linear
+    combination of gradients and iterates: given a PEPit problem, the function of the claim's class, the
+    starting point, the minimiser and a horizon N, it builds the N iterates with PEPit's operations and
+    returns the PEPit expression of each metric it can state (``theory.pep``, docs/certificates.md). Without
+    it, or for a mutant that replaces ``init`` or ``step``, a certificate is skipped with the reason.
+
     ``kernel`` is an optional compiled CPU path, chosen by measurement where torch's per-operation overhead
     dominates a step: ``kernel(state, instance, first, last, hyper, gen)`` does what calling ``step`` for
     ``t = first..last`` does, with the same random numbers (``theory.kernels``). The runner uses it on the
@@ -130,6 +138,7 @@ class Algorithm:
     timeout_s: float = 120.0
     mutant_of: str | None = None
     kernel: Kernel | None = None
+    pep: PepBuild | None = None
 
     def claim(self, name: str) -> Claim:
         for claim in self.claims:
@@ -144,5 +153,6 @@ class Algorithm:
                 return dataclasses.replace(
                     self, name=f"{self.name}[{m.name}]", hyper={**self.hyper, **m.hyper},
                     init=m.init or self.init, step=m.step or self.step, mutants=(), nulls=(), mutant_of=self.name,
-                    kernel=m.kernel if m.step or m.kernel else self.kernel)
+                    kernel=m.kernel if m.step or m.kernel else self.kernel,
+                    pep=None if m.step or m.init else self.pep)
         raise ClaimError(f"algorithm {self.name!r} has no mutant {name!r}")
