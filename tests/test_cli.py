@@ -14,7 +14,7 @@ import torch
 from theory import cli
 
 ROW_KEYS = {"algorithm", "mutant_of", "claim", "verdict", "estimate", "ci", "claimed", "threshold", "level",
-            "test", "evidence", "seeds"}
+            "test", "evidence", "seeds", "constant", "constant_ci", "constant_at", "looseness"}
 BROKEN = 'Error loading plugin "broken": theorycheck_algorithms() raised RuntimeError: hook exploded'
 
 
