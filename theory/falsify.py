@@ -38,6 +38,7 @@ from theory.spec import Algorithm, Family
 
 BUDGET_S = 15.0
 SEARCH_SEEDS = 16
+REJECTED = -1e6  # the score of a refused candidate: below any real score, finite so the optimiser's statistics stay so
 SEARCH_SEED_BLOCK = 7_919  # base seed of the search's seeds: a block no run of the claim itself uses
 
 
@@ -181,12 +182,13 @@ class _Objective:
         self.evaluations += 1
         self.credible = False
         try:
-            score = self.score(params)
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflowing candidate is rejected below
+                score = self.score(params)
         except Exception:  # outside the family (a parameter combination it refuses): not a candidate
             score = -math.inf
         if not math.isfinite(score):
             self.rejected += 1
-            return -1e300
+            return REJECTED
         if score > self.best_score:
             self.best_score, self.best_params = score, params
             if self.credible:
