@@ -14,7 +14,8 @@ import torch
 from theory import cli
 
 VERDICT_KEYS = {"algorithm", "mutant_of", "claim", "verdict", "status", "estimate", "ci", "claimed", "threshold",
-                "level", "test", "evidence", "seeds", "p_value", "detectable", "seeds_needed"}
+                "level", "test", "evidence", "seeds", "p_value", "detectable", "seeds_needed", "constant",
+                "constant_ci", "constant_at", "looseness"}
 ROW_KEYS = VERDICT_KEYS | {"grid", "points", "experiment", "provenance"}  # run and check rows carry the data
 BROKEN = 'Error loading plugin "broken": theorycheck_algorithms() raised RuntimeError: hook exploded'
 

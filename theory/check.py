@@ -66,6 +66,10 @@ class Verdict:
     side (for error control across the claims of a run); ``detectable`` the smallest effect FAILed with
     probability 0.8 at this seed count (an exponent for rates, a factor over the bound for explicit bounds,
     a contraction factor for linear rates); ``seeds_needed`` how many seeds would decide an INCONCLUSIVE.
+
+    The hidden constant (``hidden_constant``): for an O-claim, ``constant`` is the fitted C = mean / form at the
+    top grid point above the precision floor (``constant_at``), with ``constant_ci`` from the mean's confidence
+    bounds there; for an explicit bound, ``looseness`` is mean / bound at every grid point (measured / claimed).
     """
 
     algorithm: str
@@ -86,6 +90,16 @@ class Verdict:
     p_value: float | None = None
     detectable: float | None = None
     seeds_needed: int | None = None
+    constant: float | None = None
+    constant_ci: tuple[float, float] | None = None
+    constant_at: float | None = None
+    looseness: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Rows read back from JSON hold lists: keep the tuples the fields declare."""
+        if self.constant_ci is not None:
+            object.__setattr__(self, "constant_ci", tuple(self.constant_ci))
+        object.__setattr__(self, "looseness", tuple(self.looseness))
 
 
 def check(claim: Claim, trace: Trace, hyper: Mapping[str, object] | None = None,
@@ -109,9 +123,33 @@ def check(claim: Claim, trace: Trace, hyper: Mapping[str, object] | None = None,
     base["rows"] = rows
     if claim.kind == "exact":
         return _exact(claim, trace, values, curve, base)
+    constant = hidden_constant(claim, tests, curve, trace.grid, trace.dtype)
     if claim.explicit:
-        return _envelope(claim, values, trace.dtype, curve, base)
-    return _rate(claim, trace, values, curve, base)
+        return dataclasses.replace(_envelope(claim, values, trace.dtype, curve, base), **constant)
+    return dataclasses.replace(_rate(claim, trace, values, curve, base), **constant)
+
+
+def hidden_constant(claim: Claim, tests: stats.MeanTests, curve: FormCurve, grid: tuple[float, ...],
+                    dtype: str) -> dict[str, object]:
+    """How big the constant behind a claim is: the fitted C of an O-claim, or how loose an explicit bound is.
+
+    C is read at the top of the grid, where a rate claim is judged: mean / form at the largest grid point whose
+    mean is above the precision floor (a linear rate sinks into rounding noise at the top), its interval the
+    mean's one-sided confidence bounds there divided by the form. A fitted exponent other than the claimed one
+    makes C drift along the grid; the rows (mean/form) show that drift.
+    """
+    if claim.explicit:
+        return {"looseness": tuple(float(m / f) for m, f in zip(tests.mean, curve.values))}
+    floor = stats.precision_floor(dtype, float(np.abs(tests.mean).max()))
+    above = np.flatnonzero(tests.mean > floor)
+    if not len(above):
+        return {}
+    top = int(above[-1])
+    form = curve.values[top]
+    return {"constant": float(tests.mean[top] / form), "constant_at": float(grid[top]),
+            "constant_ci": (float(tests.lower[top] / form), float(tests.upper[top] / form))}
+
+
 
 
 class FormCurve:

@@ -43,7 +43,9 @@ def row(verdict: Verdict, **extra: Any) -> dict[str, Any]:
             "ci": list(verdict.ci) if verdict.ci else None, "claimed": verdict.claimed,
             "threshold": verdict.threshold, "level": verdict.level, "test": verdict.test,
             "evidence": verdict.evidence, "seeds": verdict.seeds, "p_value": verdict.p_value,
-            "detectable": verdict.detectable, "seeds_needed": verdict.seeds_needed, **extra}
+            "detectable": verdict.detectable, "seeds_needed": verdict.seeds_needed, "constant": verdict.constant,
+            "constant_ci": list(verdict.constant_ci) if verdict.constant_ci else None,
+            "constant_at": verdict.constant_at, "looseness": list(verdict.looseness), **extra}
 
 
 def claim_row(result: ClaimResult) -> dict[str, Any]:
@@ -51,6 +53,25 @@ def claim_row(result: ClaimResult) -> dict[str, Any]:
     nulls = [{"null": v.algorithm, "verdict": v.status.value, "estimate": v.estimate,
               "ci": list(v.ci) if v.ci else None, "evidence": v.evidence} for v in result.nulls]
     return {**row(result.verdict), "verdict": outcome(result), "nulls": nulls, "vacuous": result.vacuous}
+
+
+def constant_text(verdict: Verdict, over: str = "x") -> str:
+    """The hidden constant in a few words: ``C = 0.42 [0.4, 0.44] at T=12800`` for an O-claim,
+    ``measured/claimed 0.39 (N=4) .. 0.001 (N=256)`` for an explicit bound; "-" when there is none."""
+    if verdict.constant is not None:
+        return f"C = {number(verdict.constant)} {interval(verdict.constant_ci)} at {over}={verdict.constant_at:g}"
+    if verdict.looseness and len(verdict.looseness) == len(verdict.rows):
+        worst = max(range(len(verdict.looseness)), key=lambda i: verdict.looseness[i])
+        return (f"measured/claimed {number(verdict.looseness[worst])} at {over}={verdict.rows[worst].x:g} "
+                f"(largest), {number(verdict.looseness[-1])} at {over}={verdict.rows[-1].x:g}")
+    return "-"
+
+
+def constant_cell(verdict: Verdict) -> str:
+    """The hidden constant for a table cell: ``C=0.42 [0.4, 0.44]``, or ``0.39 max`` measured/claimed."""
+    if verdict.constant is not None:
+        return f"C={number(verdict.constant)} {interval(verdict.constant_ci)}"
+    return f"{number(max(verdict.looseness))} max" if verdict.looseness else "-"
 
 
 def algorithm_row(a: Algorithm, plugin: str) -> dict[str, Any]:
@@ -90,6 +111,8 @@ def verdict_text(verdict: Verdict, claim: Claim, label: str | None = None) -> st
                      f"claimed {number(verdict.claimed)}{bound}")
     if verdict.detectable is not None:
         lines.append(f"  power:    {detectable(verdict, claim)}")
+    if verdict.constant is not None or verdict.looseness:
+        lines.append(f"  constant: {constant_text(verdict, claim.experiment.over)}")
     if verdict.expected_failure:
         lines.append(f"  expected to fail: {verdict.expected_failure}")
     if verdict.rows:
@@ -196,3 +219,34 @@ def mutant_report(case: Case, result: MutantResult, claim: Claim, budget: Budget
              "", "correct version:", verdict_text(result.reference, claim),
              "", reproduce(case, budget, where)]
     return "\n".join(lines)
+
+
+def certificate_row(certificate: Any) -> dict[str, Any]:
+    """A ``theory.pep.Certificate`` as a JSON-ready row: per horizon, the bound and PEP's primal and dual worst
+    case; ``worst_over_bound`` is the largest dual / bound (under 1 + rtol when certified)."""
+    rows = [{"N": r.horizon, "bound": r.bound, "primal": r.primal, "dual": r.dual, "seconds": round(r.seconds, 2),
+             "error": r.error or None} for r in certificate.rows]
+    ratios = [r.dual / r.bound for r in certificate.rows if r.dual is not None]
+    return {"algorithm": certificate.algorithm, "claim": certificate.claim, "certificate": certificate.status,
+            "function_class": certificate.function_class or "-", "horizons": [r.horizon for r in certificate.rows],
+            "worst_over_bound": number(max(ratios)) if ratios else "-", "rtol": certificate.rtol,
+            "evidence": certificate.evidence, "rows": rows}
+
+
+def search_report(search: Any, claim: Claim, command: str) -> tuple[str, dict[str, Any]]:
+    """A ``theory.falsify.Search`` as text and as a JSON-ready row, with the command that reproduces it."""
+    found = "counterexample found" if search.counterexample else "no counterexample found"
+    searched = ", ".join(f"{d.name}{'' if d.index is None else f'[{d.index}]'} in [{d.low:g}, {d.high:g}]"
+                         for d in search.dimensions)
+    params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in search.params.items())
+    lines = [f"{search.algorithm}/{search.claim}: {found} ({search.evaluations} instances in "
+             f"{search.seconds:.1f} s, {search.rejected} outside the family)",
+             f"  searched: {searched}",
+             f"  worst instance: {params or 'as the claim states it'} (search score {number(search.score)})",
+             "  judged afresh on the claim's seeds:", "",
+             *("  " + line for line in verdict_text(search.verdict, claim).splitlines()), "",
+             "  a search that finds nothing is evidence, not proof, that the claim holds on the family",
+             f"reproduce: {command}"]
+    return "\n".join(lines), {**row(search.verdict), "counterexample": search.counterexample,
+                              "params": dict(search.params), "score": search.score,
+                              "evaluations": search.evaluations, "reproduce": command}

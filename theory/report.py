@@ -246,7 +246,7 @@ def _row(r: _Result, every: list[_Result]) -> dict[str, Any]:
                    if r.null else _caught_text(caught, v.status)),
         "test": v.test, "estimate_name": _ESTIMATES.get(v.test, "estimate"), "estimate": _num(v.estimate),
         "ci": f"[{_num(v.ci[0])}, {_num(v.ci[1])}]" if v.ci else "–", "level": f"{v.level:g}",
-        "claimed": _num(v.claimed), "evidence": v.evidence, "seeds": str(v.seeds or len(t.seeds)),
+        "claimed": _num(v.claimed), "evidence": _with_constant(v), "seeds": str(v.seeds or len(t.seeds)),
         "version": t.version, "device": t.device, "dtype": t.dtype, "elapsed": f"{t.elapsed_s:.3g} s",
         "grid": ", ".join(f"{x:g}" for x in t.grid),
         "environment": ", ".join(f"{k} {val}" for k, val in sorted(t.environment.items())) or "not recorded",
@@ -262,6 +262,14 @@ def _provenance(r: _Result) -> str:
     if r.created is not None:
         parts.append("run " + time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(r.created)))
     return "; ".join(parts) or "base seed and date not recorded"
+
+
+def _with_constant(v: Verdict) -> str:
+    """The evidence, then the hidden constant (the fitted C, or how loose an explicit bound is)."""
+    from theory.render import constant_text
+
+    text = constant_text(v)
+    return v.evidence if text == "-" else f"{v.evidence}; constant: {text}"
 
 
 def _caught_text(caught: bool | None, status: Status) -> str:

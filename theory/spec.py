@@ -25,6 +25,8 @@ Kernel = Callable[[State, "Instance", int, int, Hyper, Gen], State]  # steps fir
 Metrics = Callable[[State, "Instance"], Mapping[str, torch.Tensor]]
 Schedule = Literal["anytime", "per_horizon", "once"]
 SCHEDULES: tuple[str, ...] = ("anytime", "per_horizon", "once")
+# (PEPit problem, function, x0, x*, horizon N, hyper) -> {metric name: its PEPit expression after N steps}
+PepBuild = Callable[[Any, Any, Any, Any, int, Hyper], Mapping[str, Any]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,6 +153,12 @@ class Algorithm:
     ``-1`` shifts the step counter the step sees. None (the default) mutates every numeric hyper-parameter
     with ``x2``, ``half`` and ``neg``; ``{}`` generates nothing.
 
+    ``pep`` says how the method reads in performance estimation, for algorithms whose step is a fixed linear
+    combination of gradients and iterates: given a PEPit problem, the function of the claim's class, the
+    starting point, the minimiser and a horizon N, it builds the N iterates with PEPit's operations and
+    returns the PEPit expression of each metric it can state (``theory.pep``, docs/certificates.md). Without
+    it, or for a mutant that replaces ``init`` or ``step``, a certificate is skipped with the reason.
+
     ``kernel`` is an optional compiled CPU path, chosen by measurement where torch's per-operation overhead
     dominates a step: ``kernel(state, instance, first, last, hyper, gen)`` does what calling ``step`` for
     ``t = first..last`` does, with the same random numbers (``theory.kernels``). The runner uses it on the
@@ -177,6 +185,7 @@ class Algorithm:
     timeout_s: float = 120.0
     mutant_of: str | None = None
     kernel: Kernel | None = None
+    pep: PepBuild | None = None
 
     def claim(self, name: str) -> Claim:
         for claim in self.claims:
@@ -198,7 +207,7 @@ class Algorithm:
             self, name=f"{self.name}[{m.name}]", hyper={**self.hyper, **m.hyper}, init=m.init or self.init,
             step=m.step or self.step, metrics=m.metrics or self.metrics,
             metric_names=m.metric_names or self.metric_names, mutants=(), nulls=(), mutant_of=self.name,
-            kernel=m.kernel if m.step or m.kernel else self.kernel)
+            kernel=m.kernel if m.step or m.kernel else self.kernel, pep=None if m.step or m.init else self.pep)
 
     def nulls_for(self, claim: Claim, family: Family) -> tuple[Mutant, ...]:
         """The null learners ``claim`` is also run on: those it names (its own first, then ``family``'s), or

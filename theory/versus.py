@@ -46,8 +46,8 @@ def cmd_versus(args: argparse.Namespace) -> int:
         harness.prefetch(pairs, executor=make_executor(args.executor, registry, args.jobs, args.address),
                          progress=bar)
     verdicts = [verdict(harness, a, c) for a, c in pairs]
-    _console().print(_verdict_table([ClaimResult(v, ()) for v in verdicts], f"{anchor.metric} on {experiment.family} over {experiment.over}, "
-                                              f"{experiment.params or 'family defaults'}"))
+    title = f"{anchor.metric} on {experiment.family} over {experiment.over}, {experiment.params or 'family defaults'}"
+    _console().print(_verdict_table([ClaimResult(v, ()) for v in verdicts], title))
     index = write_report([(harness.trace(a, c), v) for (a, c), v in zip(pairs, verdicts)], registry, args.out,
                          commit=commit())
     print(f"wrote {index} (comparison plot with fitted slopes under 'Rate comparisons')", file=sys.stderr)
