@@ -270,3 +270,21 @@ def test_an_expected_failure_covers_an_inconclusive_verdict(install, capsys):
                             mutants=()))
     code, [row] = run_json(capsys, "run")
     assert code == 0 and row["verdict"] == "XFAIL" and row["status"] == "INCONCLUSIVE"
+
+
+def test_a_quick_expected_failure_holds_only_under_the_quick_budget(install, capsys):
+    install(fakes.algorithm("unsure", claims=(fakes.claim(tail=0.2, quick_expected_failure="short quick grid"),),
+                            mutants=()))
+    code, [row] = run_json(capsys, "run", "--quick")
+    assert code == 0 and row["verdict"] == "XFAIL"
+    code, [row] = run_json(capsys, "run")
+    assert code == 1 and row["verdict"] == "INCONCLUSIVE"
+
+
+def test_a_quick_miss_is_declared_only_under_the_quick_budget(install, capsys):
+    same = Mutant(name="same", bug="changes nothing", breaks=("rate",), quick_missed={"rate": "short quick grid"})
+    install(fakes.algorithm("blind", mutants=(same,)))
+    code, out = text(capsys, "audit", "--quick")
+    assert code == 0 and "same MISSED (declared)" in out
+    code, out = text(capsys, "audit")
+    assert code == 1 and "same MISSED" in out and "(declared)" not in out

@@ -123,7 +123,7 @@ def audit(harness: Harness, algorithms: Sequence[Algorithm]) -> list[ClaimAudit]
     audits = []
     for algorithm in algorithms:
         generated = generated_results(harness, algorithm)
-        hand_written = [(case, judge(harness, case)) for case in mutant_cases(algorithm)]
+        hand_written = [(case, judge(harness, case)) for case in mutant_cases(algorithm, harness.budget.quick)]
         for case in claim_cases(algorithm):
             claim = algorithm.claim(case.claim)
             audits.append(ClaimAudit(

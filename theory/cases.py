@@ -55,28 +55,29 @@ class Case:
         return _UNSAFE.sub("_", raw)
 
 
-def cases(registry: Registry, families: Iterable[str] | None = None, *, errors: bool = False) -> list[Case]:
+def cases(registry: Registry, families: Iterable[str] | None = None, *, errors: bool = False,
+          quick: bool = False) -> list[Case]:
     """Every claim, every mutant on each claim it must break and every null learner on each claim it is run
     on, of the algorithms whose family matches one of the ``families`` patterns (fnmatch; None: all); with
-    ``errors``, the plugins' load errors too."""
+    ``errors``, the plugins' load errors too. ``quick``: with the declarations of the quick budget."""
     patterns = None if families is None else tuple(families)
     found = []
     for name in sorted(registry.algorithms):
         algorithm = registry.algorithms[name]
         if patterns is None or any(fnmatch.fnmatchcase(algorithm.family, p) for p in patterns):
-            found += claim_cases(algorithm) + mutant_cases(algorithm) + null_cases(registry, algorithm)
+            found += claim_cases(algorithm, quick) + mutant_cases(algorithm, quick) + null_cases(registry, algorithm)
     if errors:
         found.extend(Case(error=error) for error in registry.errors)
     return found
 
 
-def claim_cases(algorithm: Algorithm) -> list[Case]:
-    return [Case(algorithm=algorithm.name, claim=c.name, expected_failure=c.expected_failure)
+def claim_cases(algorithm: Algorithm, quick: bool = False) -> list[Case]:
+    return [Case(algorithm=algorithm.name, claim=c.name, expected_failure=c.expected(quick))
             for c in algorithm.claims]
 
 
-def mutant_cases(algorithm: Algorithm) -> list[Case]:
-    return [Case(algorithm=algorithm.name, claim=claim, mutant=m.name, bug=m.bug, missed=m.missed.get(claim))
+def mutant_cases(algorithm: Algorithm, quick: bool = False) -> list[Case]:
+    return [Case(algorithm=algorithm.name, claim=claim, mutant=m.name, bug=m.bug, missed=m.declared_miss(claim, quick))
             for m in algorithm.mutants for claim in m.breaks]
 
 

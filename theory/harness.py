@@ -6,6 +6,7 @@ plugin version, instance, seeds and device give the same verdict.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -138,6 +139,8 @@ class Harness:
         """The checker's verdict on the trace, turned into FAIL where a feasibility invariant is broken."""
         trace = self.trace(algorithm, claim)
         verdict = check(claim, trace, algorithm.hyper, mutant_of=algorithm.mutant_of)
+        if verdict.expected_failure != claim.expected(self.budget.quick):  # a declaration of the quick budget
+            verdict = dataclasses.replace(verdict, expected_failure=claim.expected(self.budget.quick))
         family = self.registry.families[claim.experiment.family]
         verdict = invariants.enforce(verdict, trace, invariants.applicable(algorithm, claim, family))
         if self.store is not None:

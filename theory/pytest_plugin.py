@@ -164,7 +164,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
     families, unclaimed = _selection(metafunc.definition)
     session = _session(metafunc.config)
-    found = cases(session.registry, families, errors=unclaimed)
+    found = cases(session.registry, families, errors=unclaimed, quick=session.budget.quick)
     marker = metafunc.definition.get_closest_marker(MARKER)
     names = marker.kwargs.get("algorithms") if marker else None
     if names:  # theory.testing.claims(algorithms=...): a plugin's repository picks its own algorithms

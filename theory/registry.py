@@ -193,9 +193,9 @@ def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
         if unknown or not mutant.breaks:
             raise ClaimError(f"mutant {mutant.name!r} must break at least one of its claims, "
                              f"not {sorted(unknown) or 'none'}")
-        if set(mutant.missed) - set(mutant.breaks):
-            raise ClaimError(f"mutant {mutant.name!r} declares misses on claims it does not break: "
-                             f"{sorted(set(mutant.missed) - set(mutant.breaks))}")
+        odd = (set(mutant.missed) | set(mutant.quick_missed)) - set(mutant.breaks)
+        if odd:
+            raise ClaimError(f"mutant {mutant.name!r} declares misses on claims it does not break: {sorted(odd)}")
         stray = set(mutant.hyper) - set(algorithm.hyper)
         if stray:
             raise ClaimError(f"mutant {mutant.name!r} overrides hyper-parameter(s) {sorted(stray)} that the "

@@ -120,6 +120,7 @@ class Mutant:
     state is its own. ``missed`` declares, per claim it breaks, why the check is known not to catch it (quote
     the measured verdict): the miss is still reported (audit shows it MISSED, pytest a strict xfail), but it no
     longer fails a run; a declared miss that gets caught fails, so the declaration cannot go stale.
+    ``quick_missed`` declares misses of the ``--quick`` budget alone.
     """
 
     name: str
@@ -132,6 +133,11 @@ class Mutant:
     metrics: Metrics | None = None
     metric_names: tuple[str, ...] = ()
     missed: Mapping[str, str] = field(default_factory=dict)
+    quick_missed: Mapping[str, str] = field(default_factory=dict)
+
+    def declared_miss(self, claim: str, quick: bool = False) -> str | None:
+        """Why this mutant is declared missed on ``claim`` under this budget, or None."""
+        return self.missed.get(claim) or (self.quick_missed.get(claim) if quick else None)
 
 
 @dataclass(frozen=True, kw_only=True)
