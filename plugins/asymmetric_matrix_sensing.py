@@ -52,8 +52,7 @@ from typing import Any
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
-from theory.instances.matrix_sensing import SensingInstance
+from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, SensingInstance, hookimpl
 
 State = dict[str, torch.Tensor]  # f, g: (seeds, n, k) factors; the rest (seeds,): the rate window's ends
 Hyper = Mapping[str, Any]

@@ -68,8 +68,7 @@ from typing import Any
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
-from theory.instances.matrix_sensing import SensingInstance
+from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, SensingInstance, hookimpl
 
 State = dict[str, torch.Tensor]  # x: (seeds, n, k) factor
 Hyper = Mapping[str, Any]

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from theory.claims import Claim, Experiment
     from theory.harness import Budget, Harness
     from theory.hookspecs import hookimpl
+    from theory.instances.matrix_sensing import SensingInstance
     from theory.kernels import Kernel
     from theory.model import Trace
     from theory.random import Gen, seed_block
@@ -34,12 +35,13 @@ _HOMES = {
     "seed_block": "random", "Registry": "registry", "build_registry": "registry",
     "Trace": "model", "run": "runner", "Algorithm": "spec", "Family": "spec", "Instance": "spec",
     "Invariant": "spec", "Mutant": "spec", "Paper": "spec", "Param": "spec",
+    "SensingInstance": "instances.matrix_sensing",  # families' instance types, for plugins' type hints and state
 }
 
 __all__ = [
     "Algorithm", "Budget", "Claim", "Experiment", "Family", "Gen", "Harness", "Instance", "Invariant", "Kernel",
-    "Mutant", "Paper", "Param", "Registry", "Status", "Trace", "Verdict", "build_registry", "check", "hookimpl",
-    "run", "seed_block",
+    "Mutant", "Paper", "Param", "Registry", "SensingInstance", "Status", "Trace", "Verdict", "build_registry",
+    "check", "hookimpl", "run", "seed_block",
 ]
 
 

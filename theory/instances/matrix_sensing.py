@@ -48,6 +48,8 @@ from theory.spec import Family, Instance, Param
 
 @dataclass(frozen=True, kw_only=True)
 class SensingInstance(Instance):
+    """A batch of sensing problems: one operator shared by all seeds, each seed's truth and measurements."""
+
     operator: torch.Tensor  # (m, N) coefficients of each measurement on the upper triangle, shared by all seeds
     y: torch.Tensor         # (batch, m) measurements of each seed's truth
     truth: torch.Tensor     # (batch, n, n) M*
