@@ -150,7 +150,11 @@ ALGORITHM = Algorithm(
     name="adversarial-linear-mdp", paper=PAPER, family="layered-mdp", init=init, step=step, metrics=metrics,
     metric_names=("regret",), hyper={"eta": None, "gamma": None}, schedule="per_horizon",
     claims=(
-        Claim(name="sqrt-rate", metric="regret", kind="upper", form="C*sqrt(K)", source="Theorem 1 (C9.1)",
+        Claim(name="sqrt-rate", expected_failure=
+              ('INCONCLUSIVE on the swap instance: exponent 0.489 [0.331, 0.647] (quick, 64 seeds); the full fit is '
+               'undefined (-1.21 [-inf, inf]): the learner tracks the swaps and its regret against the best fixed '
+               'policy goes to about zero'),
+              metric="regret", kind="upper", form="C*sqrt(K)", source="Theorem 1 (C9.1)",
               experiment=ADVERSARIAL),
         Claim(name="sublinear", metric="regret", kind="upper", form="C*K**(2/3)",
               source="Theorem 1 (C9.1), weakened to the prior K^(2/3) rate", experiment=EXPERIMENT),

@@ -228,6 +228,12 @@ RATE_MUTANTS = (
            breaks=("rate-in-n",), hyper={"noise_divisor": "sqrt"}),
 )
 
+def _uncatchable(measured: str) -> dict[str, str]:
+    """DIFF2's rate at d = 10 is a declared expected failure, so its rate mutants cannot count as caught."""
+    return {"rate-in-n": f"FAILs (exponent {measured}, quick), but the correct version is a declared expected "
+                         "failure at d = 10, so no mutant can count as caught"}
+
+
 SHARED = dict(paper=PAPER, family="robust-regression", init=init, step=step, metrics=metrics, metric_names=NAMES,
               schedule="per_horizon")  # one init/step for both: ``hyper["diff2"]`` picks the estimator of the gradient
 
@@ -243,16 +249,18 @@ DIFF2 = Algorithm(
     ),
     mutants=(
         Mutant(name="no-restart", bug="M7.1: T_r = R, the full gradient is released once",
-               breaks=("rate-in-n",), hyper={"restart": False}),
+               breaks=("rate-in-n",), hyper={"restart": False}, missed=_uncatchable("-0.716 [-0.736, -0.697]")),
         Mutant(name="different-samples", bug="M7.4: the two gradients of a difference use different records",
-               breaks=("rate-in-n",), hyper={"same_samples": False}),
-        *RATE_MUTANTS,
+               breaks=("rate-in-n",), hyper={"same_samples": False}, missed=_uncatchable("-0.068 [-0.143, 0.006]")),
+        dataclasses.replace(RATE_MUTANTS[0], missed=_uncatchable("0.0")),
+        dataclasses.replace(RATE_MUTANTS[1], missed=_uncatchable("-0.033 [-0.035, -0.032]")),
         Mutant(name="half-noise", bug="noise at half the scale the accountant asks for",
                breaks=("privacy",), hyper={"noise_factor": 0.5}),
         Mutant(name="noise-radius", bug="M7.3 variant: clip at fixed C2, noise scaled to C2 ||x_{r-1} - x_{r-2}||",
                breaks=("privacy",), hyper={"adaptive_clip": False, "noise_radius": "step"}),
         Mutant(name="constant-clip", bug="M7.2: differences clipped and noised at the constant radius C2, without "
-               "the ||x_{r-1} - x_{r-2}|| factor", breaks=("rate-in-n",), hyper={"adaptive_clip": False}),
+               "the ||x_{r-1} - x_{r-2}|| factor", breaks=("rate-in-n",), hyper={"adaptive_clip": False},
+               missed=_uncatchable("-0.421 [-0.445, -0.397]")),
     ),
     nulls=FROZEN,
 )

@@ -130,7 +130,11 @@ EXP3 = Algorithm(
                breaks=("bound", "sqrt-rate"), step=step_unweighted),
         Mutant(name="eta-one", bug="learning rate fixed at 1 instead of sqrt(2 ln K / (T K))",
                breaks=("bound", "sqrt-rate"), hyper={"eta": 1.0}),
-        Mutant(name="eta-x4", bug="learning rate 4 sqrt(2 ln K / (T K)): the theorem's rate mis-scaled",
+        Mutant(name="eta-x4", missed={"bound":
+               ('PASSes at 0.364 [0.353, 0.376] of the bound (quick): on this stochastic instance four times the '
+                'learning rate only lowers the regret; an adversarial loss sequence would be needed to show it')
+               }, bug=
+               ("learning rate 4 sqrt(2 ln K / (T K)): the theorem's rate mis-scaled"),
                breaks=("bound",), hyper={"eta_scale": 4.0}),
     ),
     nulls=null_learners(("bound", "sqrt-rate")),

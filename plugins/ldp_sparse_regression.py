@@ -263,10 +263,16 @@ LDP = Algorithm(
               experiment=AUDIT),
         Claim(name="error-in-n", metric="error", kind="theta", form="C/sqrt(n)",
               source="NLDP upper bound O~(d sqrt(k)/(sqrt(n) eps)) (abstract; catalogue C6.2)", experiment=OVER_N),
-        Claim(name="error-in-eps", metric="error", kind="theta", form="C/eps",
+        Claim(name="error-in-eps", expected_failure=
+              ('INCONCLUSIVE at delta = 1e-5, eps in [1/16, 1]: exponent -0.900 [-0.914, -0.886] (quick) against the'
+               ' claimed -1 with the allowance to -0.9'),
+              metric="error", kind="theta", form="C/eps",
               source="NLDP upper bound O~(d sqrt(k)/(sqrt(n) eps)), lower bound of the same order in eps "
                      "(abstract; catalogue C6.1, C6.2)", experiment=OVER_EPS),
-        Claim(name="error-in-d", metric="error", kind="upper", form="C*d*sqrt(log(d))",
+        Claim(name="error-in-d", vacuous=
+              ('the zero-estimate null PASSes (exponent -0.195): an upper claim in d holds for an estimator whose '
+               'error does not grow with d; its force is its mutants'),
+              metric="error", kind="upper", form="C*d*sqrt(log(d))",
               source="NLDP upper bound O~(d sqrt(k)/(sqrt(n) eps)) (abstract; catalogue C6.2)", experiment=OVER_D),
         Claim(name="error-in-k", metric="error", kind="theta", form="C*sqrt(k)",
               source="NLDP upper bound O~(d sqrt(k)/(sqrt(n) eps)), lower bound Omega(sqrt(d k log d)/(sqrt(n) "
@@ -280,9 +286,13 @@ LDP = Algorithm(
                breaks=("error-in-n",), step=_mutant(debias=False)),
         Mutant(name="top-k-wrong", bug="M6.4: hard threshold to the top k-1 entries",
                breaks=("error-in-n", "error-in-k"), step=_mutant(top=1)),
-        Mutant(name="sd-as-variance", bug="the calibrated noise read as a variance: sd sqrt(s), not s",
+        Mutant(name="sd-as-variance", missed={"error-in-eps":
+               ('FAILs (-0.455 [-0.458, -0.452]), but the correct version is a declared expected failure, so no '
+                'mutant can count as caught')
+               }, bug="the calibrated noise read as a variance: sd sqrt(s), not s",
                breaks=("error-in-eps",), step=_mutant(root=True)),
-        Mutant(name="l1-sensitivity", bug="the Gaussian calibrated with the L1 sensitivities, not the L2 ones",
+        Mutant(name="l1-sensitivity", missed={"error-in-d": 'PASSes at 0.325 [-0.296, 0.946] (quick)'}, bug=
+               ("the Gaussian calibrated with the L1 sensitivities, not the L2 ones"),
                breaks=("error-in-d",), step=_mutant(l1=True)),
     ),
     nulls=_zero(("error-in-n", "error-in-eps", "error-in-d", "error-in-k")),
@@ -294,22 +304,37 @@ LDP_PUBLIC = Algorithm(
     claims=(
         Claim(name="public-privacy", metric="message", neighbour="message_neighbour", kind="privacy", form="eps",
               delta="delta", source="the response randomiser v_i is (eps, delta)-LDP", experiment=AUDIT),
-        Claim(name="public-error-in-n", metric="error", kind="theta", form="C/sqrt(n)",
+        Claim(name="public-error-in-n", expected_failure=
+              ('INCONCLUSIVE: -0.507 [-0.563, -0.452] against the allowance -0.4517 (quick, 16 seeds); full fidelity'
+               ' -0.517 [-0.549, -0.486], still INCONCLUSIVE'),
+              metric="error", kind="theta", form="C/sqrt(n)",
               source="public covariates: O~(sqrt(d k)/(sqrt(n) eps)) (abstract; catalogue C6.3)", experiment=OVER_N),
         Claim(name="public-error-in-eps", metric="error", kind="theta", form="C/eps",
               source="public covariates: O~(sqrt(d k)/(sqrt(n) eps)) (abstract; catalogue C6.3)",
               experiment=OVER_EPS),
-        Claim(name="public-error-in-d", metric="error", kind="upper", form="C*sqrt(d*log(d))",
+        Claim(name="public-error-in-d", expected_failure=
+              ('INCONCLUSIVE: 0.375 [0.115, 0.634] against the allowance 0.6 (quick, 16 seeds)')
+              , vacuous=
+              ('the zero-estimate null PASSes (exponent -0.195): an upper claim in d holds for an estimator whose '
+               'error does not grow with d'),
+              metric="error", kind="upper", form="C*sqrt(d*log(d))",
               source="public covariates: O~(sqrt(d k)/(sqrt(n) eps)) (abstract; catalogue C6.3)", experiment=OVER_D),
     ),
     mutants=(
         Mutant(name="half-noise", bug="noise of v_i halved", breaks=("public-privacy",),
                step=_mutant(public=True, scale=0.5)),
-        Mutant(name="top-k-wrong", bug="M6.4: hard threshold to the top k-1 entries", breaks=("public-error-in-n",),
+        Mutant(name="top-k-wrong", missed={"public-error-in-n":
+               ('FAILs (-0.001 [-0.002, -0.0002]), but the correct version is a declared expected failure, so no '
+                'mutant can count as caught')
+               }, bug="M6.4: hard threshold to the top k-1 entries", breaks=("public-error-in-n",),
                step=_mutant(public=True, top=1)),
         Mutant(name="sd-as-variance", bug="the calibrated noise of v_i read as a variance: sd sqrt(s), not s",
                breaks=("public-error-in-eps",), step=_mutant(public=True, root=True)),
-        Mutant(name="l1-sensitivity", bug="the Gaussian of v_i calibrated with the L1 sensitivity 2 d tau_x tau_y",
+        Mutant(name="l1-sensitivity", missed={"public-error-in-d":
+               ('FAILs (0.853 [0.618, 1.089]), but the correct version is a declared expected failure, so no mutant '
+                'can count as caught')
+               }, bug=
+               ("the Gaussian of v_i calibrated with the L1 sensitivity 2 d tau_x tau_y"),
                breaks=("public-error-in-d",), step=_mutant(public=True, l1=True)),
     ),
     nulls=_zero(("public-error-in-n", "public-error-in-eps", "public-error-in-d")),

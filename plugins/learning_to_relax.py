@@ -198,7 +198,10 @@ LEARNING_TO_RELAX = Algorithm(
     metric_names=("regret", "regret_bound_ratio", "theorem_bound_ratio", "surrogate_ratio", "cost_ratio"),
     hyper={"tau": 0.2, "omega_max": None, "splitting": "D/omega+L"}, schedule="per_horizon",
     claims=(
-        Claim(name="regret-bound", metric="regret_bound_ratio", kind="upper", form="1", free=(),
+        Claim(name="regret-bound", vacuous=
+              ('at --quick the uniform null PASSes (0.805 [0.784, 0.826] of the bound); at full fidelity it FAILs '
+               '(1.15 [1.14, 1.17]): the quick horizon is too short to tell them apart'),
+              metric="regret_bound_ratio", kind="upper", form="1", free=(),
               source="Theorem 2.1 (first term: Tsallis-INF regret to the best grid point)", experiment=REGRET),
         Claim(name="surrogate-bound", metric="surrogate_ratio", kind="upper", form="1", free=(),
               source="Lemma 2.1", experiment=LEMMA),
@@ -212,7 +215,10 @@ LEARNING_TO_RELAX = Algorithm(
                breaks=("regret-bound",), hyper={"omega_max": 1.2}),
         Mutant(name="wrong-splitting", bug="SOR with W = omega D + L instead of D / omega + L",
                breaks=("surrogate-bound",), hyper={"splitting": "omega*D+L"}),
-        Mutant(name="no-importance-weighting", bug="k_i += cost - 1 instead of (cost - 1) / p_i (catalogue M5.1)",
+        Mutant(name="no-importance-weighting", quick_missed={"regret-bound":
+               ('PASSes at 0.793 [0.773, 0.814] of the bound at --quick; caught at full fidelity (1.14 [1.12, 1.16])')
+               }, bug=
+               ("k_i += cost - 1 instead of (cost - 1) / p_i (catalogue M5.1)"),
                breaks=("regret-bound",), step=step_unweighted),
     ),
     nulls=(Mutant(name="uniform", bug="null learner: a uniform grid point every round, never updated",

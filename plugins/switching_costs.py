@@ -259,11 +259,17 @@ SWITCHING = Algorithm(
     metric_names=("regret", "loss_regret", "switches", "observations"), schedule="per_horizon",
     hyper={"observe": None, "tau": None, "budget": None},  # None: the mode, block length and budget prescribed
     claims=(
-        Claim(name="bandit-theta", metric="regret", kind="theta", form="C*(K*log(K))**(1/3)*T**(2/3)",
+        Claim(name="bandit-theta", vacuous=
+              ('the uniform null PASSes at 0.670 [0.663, 0.676]: on the lower-bound instance of Dekel et al. no '
+               'learner beats one that knows nothing, so this Theta claim is a necessary condition only'),
+              metric="regret", kind="theta", form="C*(K*log(K))**(1/3)*T**(2/3)",
               source="C2.1 (abstract: Theta~(K^{1/3} T^{2/3}) under bandit feedback)", experiment=BANDIT),
         Claim(name="full-info-sqrt", metric="regret", kind="upper", form="C*sqrt(T*log(K))",
               source="C2.1 (abstract: Theta(sqrt(T ln K)) under full information)", experiment=FULL),
-        Claim(name="extra-budget-theta", metric="regret", kind="theta",
+        Claim(name="extra-budget-theta", expected_failure=
+              ('FAILs: exponent of B_ex -0.373 [-0.401, -0.345] (quick, 768 seeds) against the claimed -1/2 '
+               '(allowance to -0.420), on the fixed-gap instance'),
+              metric="regret", kind="theta",
               form="C*min(K**(1/3)*T**(2/3), T*sqrt(K/B_ex))",
               source="C2.2 (abstract: phase transition at B_ex ~ K^{1/3} T^{2/3})", experiment=EXTRA, tail=3 / 7),
         Claim(name="budget-theta", metric="regret", kind="theta", form="C*T*sqrt(K*log(K)/B)",
@@ -272,7 +278,9 @@ SWITCHING = Algorithm(
               source="setting 3.1 (a budget of B observations) and the tuning N = B/K of 3.3", experiment=COUNT),
     ),
     mutants=(
-        Mutant(name="resample-every-round", bug="the action is redrawn from p_b at every round, not once a block "
+        Mutant(name="resample-every-round", missed={"full-info-sqrt":
+               ('PASSes at 0.492 [0.479, 0.505] on the fixed-gap instance (quick); still caught on bandit-theta')
+               }, bug="the action is redrawn from p_b at every round, not once a block "
                "(catalogue M2.1): switching cost about T (1 - sum p^2)",
                breaks=("bandit-theta", "full-info-sqrt"), step=_variant("resample")),
         Mutant(name="full-info-block-length", bug="bandit feedback with the full-information block length 1",
@@ -280,15 +288,25 @@ SWITCHING = Algorithm(
         Mutant(name="full-info-leak", bug="the bandit learner is served every loss of its blocks (full "
                "information) and, as the full mode may, keeps its action lazily (catalogue M2.5)",
                breaks=("bandit-theta",), step=_variant("leak")),
-        Mutant(name="bandit-type-observations", bug="the budget is spent on bandit-type observations beyond "
+        Mutant(name="bandit-type-observations", missed={"extra-budget-theta":
+               ('FAILs (exponent 0.0), but the correct version is a declared expected failure, so no mutant can '
+                'count as caught')
+               }, bug="the budget is spent on bandit-type observations beyond "
                "B* ~ K^{1/3} T^{2/3} (catalogue M2.3)", breaks=("extra-budget-theta", "budget-theta"),
                hyper={"observe": "bandit"}),
         Mutant(name="over-budget", bug="the block schedule of budget B, but every entry of every round observed",
                breaks=("budget-spent",), step=_variant("observe-all")),
-        Mutant(name="unscaled-estimate", bug="the block's loss estimate not scaled by its length tau, with eta "
+        Mutant(name="unscaled-estimate", missed={"bandit-theta": 'PASSes at 0.664 [0.658, 0.671] (quick)',
+                                                 "extra-budget-theta":
+               ('FAILs (-0.005 [-0.013, 0.003]), but the correct version is a declared expected failure, so no '
+                'mutant can count as caught')
+               }, bug="the block's loss estimate not scaled by its length tau, with eta "
                "tuned for scaled losses (catalogue M2.2)", step=_variant("unscaled"),
                breaks=("bandit-theta", "extra-budget-theta", "budget-theta")),
-        Mutant(name="first-round-observation", bug="the paid observation at the block's first round, not a "
+        Mutant(name="first-round-observation", missed={"budget-theta":
+               ("PASSes at -0.519 [-0.567, -0.472] (quick), the correct version's own numbers: where in the block "
+                "the paid observation falls does not change the rate here")
+               }, bug="the paid observation at the block's first round, not a "
                "uniform one (catalogue M2.4)", breaks=("budget-theta",), step=_variant("first-round")),
     ),
     nulls=(
