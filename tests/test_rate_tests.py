@@ -146,3 +146,10 @@ def test_the_allowance_is_capped_on_a_low_grid():
     v = verdict("C*s", noisy(np.array(grid) ** 1.42, seed=8), grid=grid, over="s")
     assert v.status is Status.FAIL, v.evidence
     assert "allowance 0.1: the cap" in v.evidence
+
+
+@pytest.mark.parametrize("kind", ["theta", "lower"])
+def test_a_metric_that_is_exactly_zero_fails_a_theta_or_lower_rate(kind):
+    """A frozen learner's contraction rate is 0 everywhere: it has no logarithm, but it is no C x^2 either."""
+    result = verdict("C*T**2", np.zeros((16, len(DECADES))), kind=kind)
+    assert result.status is Status.FAIL and "exactly 0" in result.evidence

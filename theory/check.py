@@ -304,6 +304,12 @@ def _rate(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, base
     start = int(len(grid) * (1 - claim.tail))
     window = [i for i in range(start, len(grid)) if means[i] > floor]
     over = claim.experiment.over
+    if claim.kind in ("theta", "lower") and not np.any(values[:, start:]):
+        # A metric that is exactly 0 has no logarithm, but no positive C makes C times the form 0 either.
+        return Verdict(**base, status=Status.FAIL, test=test,
+                       evidence=f"the metric is exactly 0 at every seed and grid point of the fit window ({over} in "
+                                f"[{grid[start]:g}, {grid[-1]:g}]): no positive constant makes it grow like "
+                                f"{claim.form}")
     if len(window) < 3:
         return Verdict(**base, status=Status.INCONCLUSIVE, test=test,
                        evidence=f"only {len(window)} grid points in the fit window above the precision floor "
