@@ -77,7 +77,10 @@ def test_a_third_party_package_runs_its_claims_under_its_own_pytest(tmp_path, mo
     assert "[third-party/rate]" not in done.stdout.split("short test summary")[-1]
     assert "FAILED tests/test_claims.py::test_claims[third-party/too-good]" in done.stdout
     assert "pytest checks/" not in done.stdout
-    [command] = re.findall(r"reproduce: (pytest .*)", done.stdout)
+    # Under CI=true pytest repeats the failure text in its short summary: the same command, more than once.
+    commands = set(re.findall(r"reproduce: (pytest .*)", done.stdout))
+    assert len(commands) == 1, commands
+    [command] = commands
     assert command.startswith("pytest tests/test_claims.py -k '[third-party/too-good]' --theory-seed 1")
 
     again = _pytest(repo, *shlex.split(command)[1:], "-q")
