@@ -133,8 +133,7 @@ EXP3 = Algorithm(
         Mutant(name="eta-x4", missed={"bound":
                ('PASSes at 0.364 [0.353, 0.376] of the bound (quick): on this stochastic instance four times the '
                 'learning rate only lowers the regret; an adversarial loss sequence would be needed to show it')
-               }, bug=
-               ("learning rate 4 sqrt(2 ln K / (T K)): the theorem's rate mis-scaled"),
+               }, bug="learning rate 4 sqrt(2 ln K / (T K)): the theorem's rate mis-scaled",
                breaks=("bound",), hyper={"eta_scale": 4.0}),
     ),
     nulls=null_learners(("bound", "sqrt-rate")),

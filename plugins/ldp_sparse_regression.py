@@ -313,8 +313,8 @@ LDP_PUBLIC = Algorithm(
               source="public covariates: O~(sqrt(d k)/(sqrt(n) eps)) (abstract; catalogue C6.3)",
               experiment=OVER_EPS),
         Claim(name="public-error-in-d", expected_failure=
-              ('INCONCLUSIVE: 0.375 [0.115, 0.634] against the allowance 0.6 (quick, 16 seeds)')
-              , vacuous=
+              ('INCONCLUSIVE: 0.375 [0.115, 0.634] against the allowance 0.6 (quick, 16 seeds)'),
+              vacuous=
               ('the zero-estimate null PASSes (exponent -0.195): an upper claim in d holds for an estimator whose '
                'error does not grow with d'),
               metric="error", kind="upper", form="C*sqrt(d*log(d))",
@@ -333,8 +333,7 @@ LDP_PUBLIC = Algorithm(
         Mutant(name="l1-sensitivity", missed={"public-error-in-d":
                ('FAILs (0.853 [0.618, 1.089]), but the correct version is a declared expected failure, so no mutant '
                 'can count as caught')
-               }, bug=
-               ("the Gaussian of v_i calibrated with the L1 sensitivity 2 d tau_x tau_y"),
+               }, bug="the Gaussian of v_i calibrated with the L1 sensitivity 2 d tau_x tau_y",
                breaks=("public-error-in-d",), step=_mutant(public=True, l1=True)),
     ),
     nulls=_zero(("public-error-in-n", "public-error-in-eps", "public-error-in-d")),

@@ -217,8 +217,7 @@ LEARNING_TO_RELAX = Algorithm(
                breaks=("surrogate-bound",), hyper={"splitting": "omega*D+L"}),
         Mutant(name="no-importance-weighting", quick_missed={"regret-bound":
                ('PASSes at 0.793 [0.773, 0.814] of the bound at --quick; caught at full fidelity (1.14 [1.12, 1.16])')
-               }, bug=
-               ("k_i += cost - 1 instead of (cost - 1) / p_i (catalogue M5.1)"),
+               }, bug="k_i += cost - 1 instead of (cost - 1) / p_i (catalogue M5.1)",
                breaks=("regret-bound",), step=step_unweighted),
     ),
     nulls=(Mutant(name="uniform", bug="null learner: a uniform grid point every round, never updated",

@@ -157,8 +157,7 @@ UCB1 = Algorithm(
                , "logarithmic":
                ('INCONCLUSIVE: quick -0.314 [-inf, inf], full 0.839 [-0.202, 0.952]: its regret is too noisy across '
                 'seeds to decide')
-               }, bug=
-               ("exploration constant 0.1 instead of 2: too little exploration"),
+               }, bug="exploration constant 0.1 instead of 2: too little exploration",
                breaks=("gap-dependent", "logarithmic"), hyper={"exploration": 0.1}),
         Mutant(name="own-count", quick_missed={"logarithmic":
                ('FAILs at --quick (0.894 [0.865, 0.924]), but the correct version is a declared expected failure, so'
