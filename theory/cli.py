@@ -116,12 +116,12 @@ def _parser() -> argparse.ArgumentParser:
                         help="also stale verdicts (of code that has changed since), flagged as such")
     stored.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="PATH",
                         help=f"a store written by run (default {DEFAULT_STORE})")
-    report = command("report", _store_command("cmd_report"), "write a Markdown and HTML report of the verdicts "
-                     "in a store that the current code would still produce", [stored])
+    report = command("report", _lazy("store_commands", "cmd_report"), "write a Markdown and HTML report of the "
+                     "verdicts in a store that the current code would still produce", [stored])
     report.add_argument("--out", type=Path, default=Path("theorycheck-report"),
                         help="output folder (default theorycheck-report)")
-    export = command("export", _store_command("cmd_export"), "write the per-seed data behind a store's current "
-                     "verdicts as a tidy table (algorithm, mutant, claim, x, seed, metric, value)", [stored])
+    export = command("export", _lazy("store_commands", "cmd_export"), "write the per-seed data behind a store's "
+                     "current verdicts as a tidy table (algorithm, mutant, claim, x, seed, metric, value)", [stored])
     export.add_argument("--out", type=Path, default=Path("theorycheck-data.csv"),
                         help="output file (default theorycheck-data.csv)")
     export.add_argument("--format", choices=("csv", "parquet"),
@@ -132,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     versus.add_argument("--on", metavar="ALGORITHM/CLAIM", help="share this claim's experiment instead")
     versus.add_argument("--out", type=Path, default=Path("theorycheck-versus"),
                         help="report folder (default theorycheck-versus)")
-    compare = command("compare", _store_command("cmd_compare"), "the verdicts that differ between two stores "
+    compare = command("compare", _lazy("store_commands", "cmd_compare"), "the verdicts that differ between two stores "
                       "(two commits or settings, each run with its own --store); exit 1 if any differs")
     compare.add_argument("first", type=Path, metavar="STORE_A")
     compare.add_argument("second", type=Path, metavar="STORE_B")
@@ -152,13 +152,13 @@ def _parser() -> argparse.ArgumentParser:
 def _beyond_sampling(command, budget: argparse.ArgumentParser, as_json: argparse.ArgumentParser) -> None:
     """The commands that look past the sampled instance: worst-case certificates and counterexample search.
     Their defaults live in theory.pep and theory.falsify, which import torch: ``--help`` does not read them."""
-    certify = command("certify", cmd_certify, "certify explicit bounds over a whole function class by "
-                      "performance estimation (PEPit)", [as_json])
+    certify = command("certify", _lazy("worst_case_commands", "cmd_certify"), "certify explicit bounds over a "
+                      "whole function class by performance estimation (PEPit)", [as_json])
     certify.add_argument("names", nargs="*", metavar="NAME", help="algorithms, or ALGORITHM[MUTANT] (default: all)")
     certify.add_argument("--horizons", metavar="N,N,...",
                          help="numbers of steps to certify (default theory.pep.HORIZONS: 1,2,4,8,16)")
-    falsify = command("falsify", cmd_falsify, "search the family's parameters for an instance that breaks a "
-                      "claim", [budget, as_json])
+    falsify = command("falsify", _lazy("worst_case_commands", "cmd_falsify"), "search the family's parameters "
+                      "for an instance that breaks a claim", [budget, as_json])
     falsify.add_argument("algorithm", help="an algorithm, or ALGORITHM[MUTANT]")
     falsify.add_argument("claim")
     falsify.add_argument("--budget", type=float, metavar="SECONDS",
@@ -330,12 +330,12 @@ def _versus(args: argparse.Namespace) -> int:
     return cmd_versus(args)
 
 
-def _store_command(name: str):
-    """A handler from theory.store_commands, imported when it runs."""
+def _lazy(module: str, name: str):
+    """A handler from ``theory.<module>``, imported when it runs (``--help`` stays free of heavy imports)."""
     def handler(args: argparse.Namespace) -> int:
-        from theory import store_commands
+        import importlib
 
-        return getattr(store_commands, name)(args)
+        return getattr(importlib.import_module(f"theory.{module}"), name)(args)
     return handler
 
 
@@ -368,99 +368,6 @@ def _json_claim_row(harness: Harness, result: ClaimResult) -> dict[str, Any]:
     from theory.render import claim_row
 
     return {**_json_row(harness, result.verdict), **claim_row(result)}
-def cmd_certify(args: argparse.Namespace) -> int:
-    """Certify every explicit upper bound of the selected algorithms at the given horizons; exit 1 when one
-    is refuted, undecided or errs (a skipped claim, with its reason, does not count)."""
-    from theory.pep import HORIZONS, Certificate, certify
-    from theory.render import certificate_row
-
-    registry = _registry()
-    try:
-        horizons = [int(n) for n in args.horizons.split(",")] if args.horizons else list(HORIZONS)
-    except ValueError:
-        raise UsageError(f"--horizons must be integers separated by commas, not {args.horizons!r}") from None
-    if not horizons or min(horizons) < 1:
-        raise UsageError(f"--horizons must be positive, not {args.horizons!r}")
-    certificates = []
-    for name in args.names or sorted(registry.algorithms):
-        algorithm = _algorithm(registry, name)
-        if algorithm.pep is None:
-            certificates.append(Certificate(algorithm=algorithm.name, claim="-", status="SKIPPED",
-                                            evidence="declares no PEP form (Algorithm.pep)"))
-            continue
-        certificates += [certify(algorithm, claim, horizons) for claim in algorithm.claims]
-    rows = [certificate_row(c) for c in certificates]
-    if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
-        table = _table("algorithm", "claim", "certificate", "function class", "N", "worst/bound", "evidence",
-                       title="Worst-case certificates (PEP)")
-        for r in rows:
-            _add(table, r["algorithm"], r["claim"], r["certificate"], r["function_class"],
-                 ",".join(map(str, r["horizons"])), r["worst_over_bound"], r["evidence"])
-        _console().print(table)
-        _summary(f"{len(rows)} claims: " + _tally(r["certificate"] for r in rows), registry)
-    failed = any(c.status in ("FAIL", "ERROR", "INCONCLUSIVE") for c in certificates)
-    return 1 if failed or registry.errors else 0
-
-
-def cmd_falsify(args: argparse.Namespace) -> int:
-    """Search one claim's family for a counterexample; exit 1 when one is found (the claim FAILs on it)."""
-    from theory.errors import ClaimError
-    from theory.falsify import BUDGET_S, NotSearchable, falsify
-    from theory.render import search_report
-
-    registry = _registry()
-    algorithm = _algorithm(registry, args.algorithm)
-    try:
-        claim = algorithm.claim(args.claim)
-        at = _assignments(args.at) if args.at else None
-        vary = [name.strip() for name in args.vary.split(",")] if args.vary else None
-        result = falsify(algorithm, registry.families[claim.experiment.family], claim, budget_s=args.budget or BUDGET_S,
-                         vary=vary, at=at, base_seed=args.seed, seeds=args.seeds, quick=args.quick,
-                         device=args.device)
-    except (ClaimError, NotSearchable) as exc:
-        raise UsageError(str(exc)) from None
-    text, row = search_report(result, claim, _reproduce_falsify(args, result.params))
-    print(json.dumps(row, indent=2) if args.json else text)
-    return 1 if result.counterexample else 0
-
-
-def _algorithm(registry: Registry, name: str) -> Algorithm:
-    from theory.errors import ClaimError, PluginError
-
-    try:
-        return registry.algorithm(name)
-    except (PluginError, ClaimError) as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _assignments(items: Sequence[str]) -> dict[str, Any]:
-    """``NAME=VALUE`` pairs; a VALUE with commas is a tuple."""
-    out: dict[str, Any] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        try:
-            numbers = tuple(float(v) for v in value.split(","))
-        except ValueError:
-            numbers = ()
-        if not sep or not name or not numbers:
-            raise UsageError(f"--at takes NAME=VALUE with a number or comma-separated numbers, not {item!r}")
-        out[name] = numbers if len(numbers) > 1 else numbers[0]
-    return out
-
-
-def _reproduce_falsify(args: argparse.Namespace, params: dict[str, Any]) -> str:
-    import shlex
-
-    at = [f"--at={k}={','.join(f'{x:.17g}' for x in v) if isinstance(v, tuple) else f'{v:.17g}'}"
-          for k, v in params.items()]
-    flags = ["--seed", str(args.seed), *(["--quick"] if args.quick else []),
-             *(["--seeds", str(args.seeds)] if args.seeds else []),
-             *(["--device", args.device] if args.device != "cpu" else [])]
-    return shlex.join(["theorycheck", "falsify", args.algorithm, args.claim, *at, *flags])
-
-
 def _registry() -> Registry:
     """Every plugin, through the entry points a user installs; each load error is reported on stderr."""
     from theory import registry
