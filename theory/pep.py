@@ -2,8 +2,8 @@
 
 Sampling says how a method behaves on the instances drawn; a PEP says how it behaves on the worst function
 of a whole class. For N steps of a method whose iterates are fixed linear combinations of gradients and
-iterates, the worst value of a metric over every function of the class (L-smooth convex, or L-smooth and
-mu-strongly convex) with ||x_0 - x*|| <= R is the value of a semidefinite program (Drori and Teboulle 2014;
+iterates, the worst value of a metric over every function of the class (L-smooth convex, L-smooth and
+mu-strongly convex, or G-Lipschitz convex) with ||x_0 - x*|| <= R is the value of a semidefinite program (Drori and Teboulle 2014;
 Taylor, Hendrickx and Glineur 2017). PEPit writes that program from the method's own steps
 (``Algorithm.pep``); we never write it by hand. Its dual value is an upper bound on the worst case (a proof,
 up to the solver's accuracy), its primal value a lower bound (a worst-case function, up to the same).
@@ -13,7 +13,9 @@ Judgement, per horizon N, against the claim's explicit bound B(N), with relative
 - violated at N when primal > B(N) (1 + RTOL): some function of the class exceeds the bound;
 - otherwise undecided (the solver's gap straddles the bound).
 CERTIFIED needs every horizon checked certified; FAIL needs one violated. The class and its constants come
-from the claim's experiment: ``L`` and ``R`` are required, ``mu`` (default 0) selects strong convexity.
+from the claim's experiment: ``R`` is required, with ``L`` (and ``mu``, default 0, for strong convexity) for a
+smooth class or ``G`` alone for the G-Lipschitz convex class (non-smooth: subgradient methods). A PEP form may
+state a metric as a list of expressions: the worst case of their minimum (the best iterate so far).
 
 PEPit keeps its problem in class-level globals, so every problem is solved in its own worker process, which
 is killed when it passes ``timeout_s``. PEPit is imported only there (``pip install 'theorycheck[pep]'``).
@@ -41,13 +43,17 @@ SOLVER = "CLARABEL"
 
 @dataclass(frozen=True)
 class FunctionClass:
-    """The class a worst case is taken over: L-smooth, mu-strongly convex (mu = 0: convex), ||x_0 - x*|| <= R."""
+    """The class a worst case is taken over, with ||x_0 - x*|| <= R: L-smooth and mu-strongly convex (mu = 0:
+    convex), or, with ``G`` set instead of ``L``, G-Lipschitz convex."""
 
-    L: float
+    L: float | None
     mu: float
     R: float
+    G: float | None = None
 
     def describe(self) -> str:
+        if self.G is not None:
+            return f"{self.G:g}-Lipschitz convex functions, ||x0 - x*|| <= {self.R:g}"
         kind = f"{self.mu:g}-strongly convex" if self.mu else "convex"
         return f"{self.L:g}-smooth {kind} functions, ||x0 - x*|| <= {self.R:g}"
 
@@ -96,10 +102,14 @@ def available() -> bool:
 
 def function_class(claim: Claim) -> FunctionClass:
     params = claim.experiment.scalars()
+    if "G" in params and "L" not in params:
+        if "R" not in params:
+            raise NotCertifiable("its experiment does not give R (||x0 - x*||)")
+        return FunctionClass(L=None, mu=0.0, R=params["R"], G=params["G"])
     missing = [name for name in ("L", "R") if name not in params]
     if missing:
         raise NotCertifiable(f"its experiment does not give {' and '.join(missing)} (the class's smoothness "
-                             f"and ||x0 - x*||)")
+                             f"and ||x0 - x*||, or G and R for a Lipschitz class)")
     return FunctionClass(L=params["L"], mu=params.get("mu", 0.0), R=params["R"])
 
 
@@ -205,20 +215,24 @@ def worst_case(build: PepBuild, cls: FunctionClass, metric: str, horizon: int,
     Call it in a process of its own (``certify`` does): PEPit's problem lives in class-level globals.
     """
     from PEPit import PEP
-    from PEPit.functions import SmoothConvexFunction, SmoothStronglyConvexFunction
+    from PEPit.functions import ConvexLipschitzFunction, SmoothConvexFunction, SmoothStronglyConvexFunction
 
     problem = PEP()
-    if cls.mu:
+    if cls.G is not None:
+        f = problem.declare_function(ConvexLipschitzFunction, M=cls.G)
+    elif cls.mu:
         f = problem.declare_function(SmoothStronglyConvexFunction, L=cls.L, mu=cls.mu)
     else:
         f = problem.declare_function(SmoothConvexFunction, L=cls.L)
     xs = f.stationary_point()
     x0 = problem.set_initial_point()
     problem.set_initial_condition((x0 - xs) ** 2 <= cls.R**2)
-    measured = build(problem, f, x0, xs, horizon, {**hyper, "horizon": horizon})
+    measured = build(problem, f, x0, xs, horizon, {**hyper, "horizon": horizon, "class": cls})
     if metric not in measured:
         raise NotCertifiable(f"the PEP form states {sorted(measured)}, not the claim's metric {metric!r}")
-    problem.set_performance_metric(measured[metric])
+    stated = measured[metric]
+    for expression in stated if isinstance(stated, (list, tuple)) else [stated]:
+        problem.set_performance_metric(expression)  # several: PEPit takes the worst case of their minimum
     dual = problem.solve(wrapper="cvxpy", solver=SOLVER, verbose=0)
     status = problem.wrapper.prob.status
     if dual is None or status != "optimal":
