@@ -3,8 +3,8 @@
 Sampling says how a method behaves on the instances drawn; a PEP says how it behaves on the worst function
 of a whole class. For N steps of a method whose iterates are fixed linear combinations of gradients and
 iterates, the worst value of a metric over every function of the class (L-smooth convex, L-smooth and
-mu-strongly convex, or G-Lipschitz convex) with ||x_0 - x*|| <= R is the value of a semidefinite program (Drori and Teboulle 2014;
-Taylor, Hendrickx and Glineur 2017). PEPit writes that program from the method's own steps
+mu-strongly convex, or G-Lipschitz convex) with ||x_0 - x*|| <= R is the value of a semidefinite program
+(Drori and Teboulle 2014; Taylor, Hendrickx and Glineur 2017). PEPit writes that program from the method's own steps
 (``Algorithm.pep``); we never write it by hand. Its dual value is an upper bound on the worst case (a proof,
 up to the solver's accuracy), its primal value a lower bound (a worst-case function, up to the same).
 
