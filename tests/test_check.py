@@ -12,8 +12,8 @@ from fakes import geometric_grid, make_claim, make_trace
 from scipy import stats as scipy_stats
 
 from theory import Status, check, stats
-from theory.check import FormCurve
 from theory.errors import ClaimError
+from theory.judge import FormCurve
 
 GRID = geometric_grid(7, 14)  # T = 128 .. 16384, eight points
 T = np.array(GRID)

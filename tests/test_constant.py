@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from tests.fakes import make_claim, make_trace
-from theory.check import check
+from theory.judge import check
 from theory.render import constant_cell, constant_text, row
 from theory.store import verdict_data, verdict_from
 

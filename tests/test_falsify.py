@@ -13,9 +13,10 @@ import pytest
 
 from plugins.first_order_methods import FAMILY, GD
 from theory import Claim, Experiment, Family
-from theory.check import Status, check
 from theory.cli import main
 from theory.falsify import NotSearchable, falsify
+from theory.judge import check
+from theory.model import Status
 from theory.random import seed_block
 from theory.runner import run
 

@@ -22,8 +22,8 @@ from theory import (
     build_registry,
     hookimpl,
 )
-from theory.check import Row
 from theory.harness import Budget, Harness
+from theory.model import Row
 from theory.registry import Registry
 from theory.report import build_context, md_escape, slug, write_report
 from theory.store import Store

@@ -8,9 +8,8 @@ import sqlite3
 import numpy as np
 import pytest
 
-from theory.check import Row, Status, Verdict
 from theory.claims import Experiment
-from theory.model import Trace
+from theory.model import Row, Status, Trace, Verdict
 from theory.store import SCHEMA_VERSION, Store, StoreError, run_key
 
 EXPERIMENT = Experiment(family="bernoulli-bandit", over="T", grid=(8.0, 16.0, 32.0),

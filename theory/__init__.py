@@ -12,25 +12,23 @@ an environment where theorycheck is installed) must not pay for importing torch 
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from theory.check import Status, Verdict, check
     from theory.claims import Claim, Experiment
     from theory.harness import Budget, Harness
     from theory.hookspecs import hookimpl
     from theory.instances.matrix_sensing import SensingInstance
+    from theory.judge import check
     from theory.kernels import Kernel
-    from theory.model import Trace
+    from theory.model import Status, Trace, Verdict
     from theory.random import Gen, seed_block
     from theory.registry import Registry, build_registry
     from theory.runner import run
     from theory.spec import Algorithm, Family, Instance, Invariant, Mutant, Paper, Param
 
 _HOMES = {
-    "Status": "check", "Verdict": "check", "Claim": "claims", "Experiment": "claims",
+    "Status": "model", "Verdict": "model", "check": "judge", "Claim": "claims", "Experiment": "claims",
     "Budget": "harness", "Harness": "harness", "hookimpl": "hookspecs", "Kernel": "kernels", "Gen": "random",
     "seed_block": "random", "Registry": "registry", "build_registry": "registry",
     "Trace": "model", "run": "runner", "Algorithm": "spec", "Family": "spec", "Instance": "spec",
@@ -55,21 +53,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *__all__])
-
-
-class _Theory(types.ModuleType):
-    """``check`` names both a submodule and the public function. Importing the submodule binds the package's
-    attribute to the module (eager imports used to bind it back); a property keeps it the function."""
-
-    @property
-    def check(self) -> Any:
-        from theory.check import check
-
-        return check
-
-    @check.setter
-    def check(self, submodule: types.ModuleType) -> None:
-        """Ignore the import system binding the submodule: it stays reachable through ``sys.modules``."""
-
-
-sys.modules[__name__].__class__ = _Theory

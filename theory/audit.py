@@ -14,10 +14,9 @@ import numpy as np
 
 from theory import mutation
 from theory.cases import Case, blocking, claim_cases, judge, judge_claim, mutant_cases, outcome, verdict
-from theory.check import Status, Verdict
 from theory.claims import Claim
-from theory.harness import ClaimResult, Harness, MutantResult
-from theory.model import Trace
+from theory.harness import Harness
+from theory.model import ClaimResult, MutantResult, Status, Trace, Verdict
 from theory.render import claim_row, row
 from theory.spec import Algorithm
 

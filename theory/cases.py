@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from theory.check import Status, Verdict
 from theory.claims import Claim
 from theory.errors import PluginError
-from theory.harness import ClaimResult, Harness, MutantResult, NullResult
+from theory.harness import Harness
+from theory.model import ClaimResult, MutantResult, NullResult, Status, Subject, Verdict
 from theory.registry import Registry
 from theory.spec import Algorithm
 
@@ -46,7 +46,7 @@ class Case:
     @property
     def subject(self) -> str:
         """The algorithm as the registry names it: ``ucb1`` or ``ucb1[greedy]``."""
-        return f"{self.algorithm}[{self.mutant}]" if self.mutant else self.algorithm
+        return str(Subject(self.algorithm, self.mutant))
 
     @property
     def id(self) -> str:
@@ -158,5 +158,6 @@ def null_summary(result: ClaimResult) -> str:
 
 
 def _null_name(verdict: Verdict) -> str:
-    return verdict.algorithm.partition("[")[2].rstrip("]") or verdict.algorithm
+    subject = Subject.parse(verdict.algorithm)
+    return subject.mutant or subject.algorithm
 

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from theory.cases import Case
     from theory.claims import Claim
-    from theory.harness import ClaimResult, Harness
+    from theory.harness import Harness
+    from theory.model import ClaimResult
     from theory.registry import Registry
     from theory.spec import Algorithm
 
@@ -228,9 +229,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     """One claim (with its null learners), one mutant on a claim it must break, or one null learner on a
     claim it must FAIL, with the full verdict and how to reproduce it."""
     from theory.cases import blocking, judge, judge_claim
+    from theory.model import Subject
     from theory.render import mutant_report, null_report, report
 
-    registry, _ = _selected(args, [args.algorithm.partition("[")[0]])
+    registry, _ = _selected(args, [Subject.parse(args.algorithm).algorithm])
     harness = _harness(registry, args)
     case = _case(registry, args.algorithm, args.claim)
     claim = registry.algorithms[case.algorithm].claim(case.claim)
@@ -256,9 +258,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _case(registry: Registry, subject: str, claim: str) -> Case:
     """The case ``check SUBJECT CLAIM`` names; a usage error lists the ones that exist."""
     from theory.cases import claim_cases, mutant_cases, null_cases
+    from theory.model import Subject
     from theory.selection import unknown
 
-    base, _, mutant = subject.partition("[")
+    parsed = Subject.parse(subject)
+    base, mutant = parsed.algorithm, parsed.mutant
     if base not in registry.algorithms:
         raise UsageError(unknown("algorithm", base, registry.algorithms, registry))
     algorithm = registry.algorithms[base]
@@ -267,8 +271,8 @@ def _case(registry: Registry, subject: str, claim: str) -> Case:
         if (case.subject, case.claim) == (subject, claim):
             return case
     mutants = [m.name for m in algorithm.mutants]
-    if mutant and mutant.rstrip("]") not in mutants:
-        raise UsageError(unknown("mutant", mutant.rstrip("]"), mutants, registry, of=base))
+    if mutant and mutant not in mutants:
+        raise UsageError(unknown("mutant", mutant, mutants, registry, of=base))
     if claim not in {c.name for c in algorithm.claims}:
         raise UsageError(unknown("claim", claim, [c.name for c in algorithm.claims], registry, of=base))
     raise UsageError(f"mutant {subject!r} does not break claim {claim!r}, so there is nothing to check "
@@ -501,7 +505,7 @@ def _family_wise(verdicts: Sequence, alpha: float = 0.01) -> str:
     that has a p-value (declared failures left out); docs/statistics.md."""
     import numpy as np
 
-    from theory.check import Status
+    from theory.model import Status
     from theory.stats import holm
 
     tested = [v for v in verdicts if v.p_value is not None and not v.expected_failure]

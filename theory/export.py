@@ -15,10 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from theory.check import Verdict
 from theory.claims import Claim, Experiment
 from theory.harness import Budget
-from theory.model import Trace
+from theory.model import Trace, Verdict
 from theory.render import row
 
 COLUMNS = ("algorithm", "mutant", "claim", "x", "seed", "metric", "value")

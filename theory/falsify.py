@@ -12,7 +12,7 @@ a time budget, and maximises a score of how badly the claim is broken:
 
 The score is a point estimate on a few search seeds, chosen for speed and biased upwards by the search
 itself (the winner's curse). So the worst instance found is then judged afresh by the checker
-(``theory.check``) on a disjoint block of seeds, with the claim's own seed count: a FAIL there is a
+(``theory.judge``) on a disjoint block of seeds, with the claim's own seed count: a FAIL there is a
 counterexample at the claim's confidence level; anything else means none was found, which is evidence, never
 proof, that the claim holds on the family (docs/certificates.md).
 """
@@ -30,8 +30,9 @@ import numpy as np
 from scipy import optimize
 
 from theory import stats
-from theory.check import Status, Verdict, check
 from theory.claims import Claim, evaluate
+from theory.judge import check
+from theory.model import Status, Verdict
 from theory.random import seed_block
 from theory.runner import Trace, run
 from theory.spec import Algorithm, Family

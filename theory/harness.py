@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from theory import invariants
-from theory.check import Status, Verdict, check
 from theory.claims import Claim
 from theory.executors import Executor, InProcess, Job
 from theory.fingerprint import code_fingerprint
+from theory.judge import check
+from theory.model import MutantResult, Verdict
 from theory.random import seed_block
 from theory.registry import Registry
 from theory.runner import Trace, run
@@ -36,46 +37,6 @@ class Budget:
     seeds: int | None = None
     base_seed: int = 0
     device: str = "cpu"
-
-
-@dataclass(frozen=True)
-class MutantResult:
-    """A mutant's verdict on a claim it must break, beside the correct version's verdict on that claim."""
-
-    mutant: Verdict
-    reference: Verdict
-
-    @property
-    def caught(self) -> bool:
-        return self.mutant.status is Status.FAIL and self.reference.status is Status.PASS
-
-
-@dataclass(frozen=True)
-class NullResult:
-    """A null learner's verdict on a claim, beside the correct version's: the claim has teeth against this
-    null when the null FAILs it (whatever the correct version gets)."""
-
-    null: Verdict
-    reference: Verdict
-
-    @property
-    def refuted(self) -> bool:
-        return self.null.status is Status.FAIL
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    """A claim's verdict and the verdicts of its null learners on it; ``vacuous`` is the claim's declared
-    reason, if any, for null learners not to FAIL it."""
-
-    verdict: Verdict
-    nulls: tuple[Verdict, ...] = ()
-    vacuous: str | None = None
-
-    @property
-    def escaped(self) -> tuple[Verdict, ...]:
-        """The null learners that did not FAIL the claim."""
-        return tuple(v for v in self.nulls if v.status is not Status.FAIL)
 
 
 class Harness:

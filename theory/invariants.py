@@ -14,9 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from theory import stats
-from theory.check import Status, Verdict
 from theory.claims import Claim
-from theory.model import Trace
+from theory.model import Status, Trace, Verdict
 from theory.spec import Algorithm, Family, Invariant
 
 

@@ -128,7 +128,7 @@ class TheoryCase:
 
     def verify(self) -> None:
         from theory.cases import judge
-        from theory.check import Status
+        from theory.model import Status
         from theory.render import mutant_report, null_report, report
 
         case, session = self.case, self.session

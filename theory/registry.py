@@ -20,6 +20,7 @@ import pluggy
 from theory import hookspecs, mutation
 from theory.claims import Claim, parse_form
 from theory.errors import ClaimError, PluginError
+from theory.model import Subject
 from theory.parameters import validate_claim
 from theory.sources import BUILTIN_FAMILIES, DISABLE_AUTOLOAD, ENTRY_POINT_GROUP, OWN_DISTRIBUTION
 from theory.spec import SCHEDULES, Algorithm, Family
@@ -50,10 +51,11 @@ class Registry:
     def algorithm(self, name: str) -> Algorithm:
         """An algorithm by name, or by ``name[mutant]`` for one of its mutants or nulls, a null learner of a
         family its claims run on, or a generated mutant (``theory.mutation``)."""
-        base, _, mutant = name.partition("[")
+        subject = Subject.parse(name)
+        base, mutant = subject.algorithm, subject.mutant
         if base not in self.algorithms:
             raise PluginError(name, f"no algorithm of that name (known: {', '.join(sorted(self.algorithms))})")
-        algorithm, mutant = self.algorithms[base], mutant.rstrip("]")
+        algorithm = self.algorithms[base]
         if not mutant:
             return algorithm
         families = [self.families[f] for f in dict.fromkeys([algorithm.family, *(c.experiment.family

@@ -10,13 +10,13 @@ import shlex
 from typing import Any
 
 from theory.cases import Case, null_summary, outcome
-from theory.check import Status, Verdict
 from theory.claims import Claim
-from theory.harness import Budget, ClaimResult, MutantResult, NullResult
+from theory.harness import Budget
+from theory.model import ClaimResult, MutantResult, NullResult, Status, Verdict
 from theory.spec import Algorithm
 
 RELATIONS = {"upper": "<=", "lower": ">=", "theta": "= Theta of", "exact": "==", "privacy": "private at epsilon"}
-# What each test of theory.check reports as its estimate.
+# What each test of theory.judge reports as its estimate.
 ESTIMATES = {"rate": "exponent of {over}", "contraction": "contraction factor per step",
              "privacy": "epsilon lower bound", "privacy-gdp": "Gaussian-DP mu lower bound",
              "envelope": "worst mean/bound", "exact": "largest relative error",

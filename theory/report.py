@@ -23,12 +23,12 @@ import numpy as np
 
 from theory import stats
 from theory.cases import Case, outcome
-from theory.check import Status, Verdict, axis_values
 from theory.claims import Claim
 from theory.errors import TheoryError
 from theory.harness import Budget
 from theory.history import Dated
-from theory.model import Trace
+from theory.judge import axis_values
+from theory.model import Status, Trace, Verdict
 from theory.parameters import instance_parameters
 from theory.plots import draw, slug
 from theory.registry import Registry

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from theory.errors import ClaimError, TheoryError
+from theory.model import Subject
 from theory.parameters import validate_claim
 from theory.registry import Registry
 from theory.spec import Algorithm
@@ -31,15 +32,16 @@ def select(registry: Registry, names: Sequence[str] = (), families: Sequence[str
     none: all) and whose family matches one of ``families`` (glob patterns; none: any)."""
     chosen: dict[str, Algorithm] = {}
     for name in names or ["*"]:
-        base, bracket, mutant = name.partition("[")
-        if bracket and mutant.endswith("]") and not any(c in base for c in "*?"):
+        subject = Subject.parse(name)
+        base, mutant = subject.algorithm, subject.mutant
+        if mutant and name.endswith("]") and not any(c in base for c in "*?"):
             if base not in registry.algorithms:
                 raise SelectionError(unknown("algorithm", base, registry.algorithms, registry))
             try:
                 chosen[name] = registry.algorithm(name)
             except TheoryError:
                 known = [m.name for m in (*registry.algorithms[base].mutants, *registry.algorithms[base].nulls)]
-                raise SelectionError(unknown("mutant", mutant[:-1], known, registry, of=base)) from None
+                raise SelectionError(unknown("mutant", mutant, known, registry, of=base)) from None
             continue
         matched = [n for n in sorted(registry.algorithms) if fnmatch.fnmatchcase(n, name)]
         if not matched:

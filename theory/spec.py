@@ -15,6 +15,7 @@ import torch
 
 from theory.claims import Claim
 from theory.errors import ClaimError
+from theory.model import Subject
 from theory.random import Gen
 
 State = Any  # a dict or NamedTuple of tensors whose first axis is the seed batch
@@ -210,7 +211,7 @@ class Algorithm:
         """The algorithm with ``m`` applied: one of its own mutants or nulls, a family's null learner or a
         generated mutant (``theory.mutation``), named ``algorithm[mutant]``."""
         return dataclasses.replace(
-            self, name=f"{self.name}[{m.name}]", hyper={**self.hyper, **m.hyper}, init=m.init or self.init,
+            self, name=str(Subject(self.name, m.name)), hyper={**self.hyper, **m.hyper}, init=m.init or self.init,
             step=m.step or self.step, metrics=m.metrics or self.metrics,
             metric_names=m.metric_names or self.metric_names, mutants=(), nulls=(), mutant_of=self.name,
             kernel=m.kernel if m.step or m.kernel else self.kernel, pep=None if m.step or m.init else self.pep)

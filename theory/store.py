@@ -23,10 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from theory.check import Row, Status, Verdict
 from theory.claims import Experiment
 from theory.errors import TheoryError
-from theory.model import Trace
+from theory.model import Row, Status, Trace, Verdict
 
 SCHEMA_VERSION = 1
 _SCHEMA = """

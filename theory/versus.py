@@ -17,7 +17,7 @@ import sys
 from theory.claims import Claim
 from theory.cli import UsageError, _console, _harness, _selected, _verdict_table
 from theory.errors import ClaimError
-from theory.harness import ClaimResult
+from theory.model import ClaimResult
 from theory.spec import Algorithm
 
 

@@ -15,11 +15,9 @@ Which test a claim gets follows from its form, not from its plugin:
 from __future__ import annotations
 
 import dataclasses
-import enum
 import functools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
@@ -27,79 +25,10 @@ import sympy
 from theory import privacy, stats
 from theory.claims import Claim, exact_number, parse_form
 from theory.errors import ClaimError
-from theory.model import Trace
+from theory.model import Row, Status, Trace, Verdict
 
 # The largest default allowance on a rate's exponent (the fixed tolerance the grid-derived one replaced).
 ALLOWANCE_CAP = 0.1
-
-
-class Status(str, enum.Enum):
-    """The outcome of judging a claim: PASS, FAIL or INCONCLUSIVE on the evidence; ERROR or TIMEOUT when the
-    run behind it did not finish."""
-
-    PASS = "PASS"
-    FAIL = "FAIL"
-    INCONCLUSIVE = "INCONCLUSIVE"
-    ERROR = "ERROR"
-    TIMEOUT = "TIMEOUT"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Row:
-    """One grid point: the mean metric, its confidence bounds, and the form's value there (free constants = 1)."""
-
-    x: float
-    mean: float
-    low: float
-    high: float
-    form: float
-
-
-@dataclass(frozen=True, kw_only=True)
-class Verdict:
-    """What the checker concluded about one claim of one algorithm, and why.
-
-    ``estimate`` and ``ci`` are the fitted exponent, contraction factor, worst mean/bound ratio or largest
-    relative error (by ``test``), with its interval at ``level``; ``claimed`` and ``threshold`` are the value
-    the claim states and the edge of its tolerance; ``evidence`` says in words where and by how much; ``rows``
-    hold the mean metric and the form at every grid point. ``p_value`` is the one-sided p-value of the FAIL
-    side (for error control across the claims of a run); ``detectable`` the smallest effect FAILed with
-    probability 0.8 at this seed count (an exponent for rates, a factor over the bound for explicit bounds,
-    a contraction factor for linear rates); ``seeds_needed`` how many seeds would decide an INCONCLUSIVE.
-
-    The hidden constant (``hidden_constant``): for an O-claim, ``constant`` is the fitted C = mean / form at the
-    top grid point above the precision floor (``constant_at``), with ``constant_ci`` from the mean's confidence
-    bounds there; for an explicit bound, ``looseness`` is mean / bound at every grid point (measured / claimed).
-    """
-
-    algorithm: str
-    claim: str
-    status: Status
-    test: str
-    level: float
-    evidence: str
-    source: str = ""
-    estimate: float | None = None
-    ci: tuple[float, float] | None = None
-    claimed: float | None = None
-    threshold: float | None = None
-    seeds: int = 0
-    rows: tuple[Row, ...] = field(default_factory=tuple)
-    expected_failure: str | None = None
-    mutant_of: str | None = None
-    p_value: float | None = None
-    detectable: float | None = None
-    seeds_needed: int | None = None
-    constant: float | None = None
-    constant_ci: tuple[float, float] | None = None
-    constant_at: float | None = None
-    looseness: tuple[float, ...] = ()
-
-    def __post_init__(self) -> None:
-        """Rows read back from JSON hold lists: keep the tuples the fields declare."""
-        if self.constant_ci is not None:
-            object.__setattr__(self, "constant_ci", tuple(self.constant_ci))
-        object.__setattr__(self, "looseness", tuple(self.looseness))
 
 
 def check(claim: Claim, trace: Trace, hyper: Mapping[str, object] | None = None,
