@@ -51,17 +51,26 @@ class Harness:
         self.fresh = fresh
         self.computed = 0
         self.reused = 0
+        self.keys_computed = 0  # run keys hashed: once per distinct run (tests/test_harness_keys.py counts it)
         self._traces: dict[str, Trace] = {}
+        self._keys: dict[tuple, tuple[str, tuple[float, ...], tuple[int, ...]]] = {}
+        self._verdicts: dict[tuple[str, str], Verdict] = {}
 
     def _key(self, algorithm: Algorithm, claim: Claim) -> tuple[str, tuple[float, ...], tuple[int, ...]]:
-        grid, count = claim.experiment.sized(self.budget.quick, self.budget.seeds)
-        seeds = tuple(seed_block(self.budget.base_seed, count))
-        family = self.registry.families[claim.experiment.family]
-        compiled = getattr(algorithm.kernel, "steps", algorithm.kernel)  # a Kernel's code is its steps function
-        code = code_fingerprint(algorithm.init, algorithm.step, algorithm.metrics, compiled, family.generate, run)
-        key = run_key(algorithm.name, algorithm.version, claim.experiment, grid, seeds, self.budget.device,
-                      algorithm.dtype, algorithm.hyper, code)
-        return key, tuple(grid), seeds
+        """The run's store key, grid and seeds, hashed once per distinct run: what a run depends on beside the
+        code (which a name and version stand for within one process) is its experiment and hyper-parameters."""
+        memo = (algorithm.name, algorithm.version, algorithm.dtype, repr(algorithm.hyper), repr(claim.experiment))
+        if memo not in self._keys:
+            self.keys_computed += 1
+            grid, count = claim.experiment.sized(self.budget.quick, self.budget.seeds)
+            seeds = tuple(seed_block(self.budget.base_seed, count))
+            family = self.registry.families[claim.experiment.family]
+            compiled = getattr(algorithm.kernel, "steps", algorithm.kernel)  # a Kernel's code is its steps function
+            code = code_fingerprint(algorithm.init, algorithm.step, algorithm.metrics, compiled, family.generate, run)
+            key = run_key(algorithm.name, algorithm.version, claim.experiment, grid, seeds, self.budget.device,
+                          algorithm.dtype, algorithm.hyper, code)
+            self._keys[memo] = (key, tuple(grid), seeds)
+        return self._keys[memo]
 
     def run_key(self, algorithm: Algorithm, claim: Claim) -> str:
         """The store key of the run this budget and the current code would make for ``claim``."""
@@ -97,7 +106,14 @@ class Harness:
         return self._traces[self._key(algorithm, claim)[0]]
 
     def verdict(self, algorithm: Algorithm, claim: Claim) -> Verdict:
-        """The checker's verdict on the trace, turned into FAIL where a feasibility invariant is broken."""
+        """The checker's verdict on the trace, turned into FAIL where a feasibility invariant is broken; judged
+        once per run and claim (a mutant's reference is not judged again for every mutant)."""
+        memo = (self._key(algorithm, claim)[0], repr(claim))
+        if memo not in self._verdicts:
+            self._verdicts[memo] = self._judge(algorithm, claim)
+        return self._verdicts[memo]
+
+    def _judge(self, algorithm: Algorithm, claim: Claim) -> Verdict:
         trace = self.trace(algorithm, claim)
         verdict = check(claim, trace, algorithm.hyper, mutant_of=algorithm.mutant_of)
         if verdict.expected_failure != claim.expected(self.budget.quick):  # a declaration of the quick budget
