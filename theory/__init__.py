@@ -15,6 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from theory.api import Results, check_algorithm
     from theory.claims import Claim, Experiment
     from theory.harness import Budget, Harness
     from theory.hookspecs import hookimpl
@@ -33,13 +34,14 @@ _HOMES = {
     "seed_block": "random", "Registry": "registry", "build_registry": "registry",
     "Trace": "model", "run": "runner", "Algorithm": "spec", "Family": "spec", "Instance": "spec",
     "Invariant": "spec", "Mutant": "spec", "Paper": "spec", "Param": "spec",
+    "check_algorithm": "api", "Results": "api",
     "SensingInstance": "instances.matrix_sensing",  # families' instance types, for plugins' type hints and state
 }
 
 __all__ = [
     "Algorithm", "Budget", "Claim", "Experiment", "Family", "Gen", "Harness", "Instance", "Invariant", "Kernel",
-    "Mutant", "Paper", "Param", "Registry", "SensingInstance", "Status", "Trace", "Verdict", "build_registry",
-    "check", "hookimpl", "run", "seed_block",
+    "Mutant", "Paper", "Param", "Registry", "Results", "SensingInstance", "Status", "Trace", "Verdict",
+    "build_registry", "check", "check_algorithm", "hookimpl", "run", "seed_block",
 ]
 
 

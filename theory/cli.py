@@ -209,6 +209,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Check every claim of the selected algorithms, each also on its null learners; print a verdict table
     (or JSON rows)."""
     from theory.cases import blocking, claim_cases, judge_claim, outcome, pairs
+    from theory.export import claim_result_row
 
     registry, algorithms = _selected(args)
     harness = _harness(registry, args)
@@ -217,7 +218,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     subjects = [registry.algorithm(c.algorithm) for c in todo]  # a selected mutant too (run 'ucb1[greedy]')
     results = [judge_claim(harness, a, a.claim(c.claim)) for a, c in zip(subjects, todo)]
     if args.json:
-        print(json.dumps([_json_claim_row(harness, r) for r in results], indent=2))
+        print(json.dumps([claim_result_row(harness, r) for r in results], indent=2))
     else:
         _console().print(_verdict_table(results, "Verdicts"))
         _summary(f"{len(results)} claims: " + _tally(outcome(r) for r in results) + _teeth(results) + "; "
@@ -229,6 +230,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """One claim (with its null learners), one mutant on a claim it must break, or one null learner on a
     claim it must FAIL, with the full verdict and how to reproduce it."""
     from theory.cases import blocking, judge, judge_claim
+    from theory.export import claim_result_row, harness_row
     from theory.model import Subject
     from theory.render import mutant_report, null_report, report
 
@@ -238,18 +240,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     claim = registry.algorithms[case.algorithm].claim(case.claim)
     if case.mutant is None:
         result = judge_claim(harness, registry.algorithms[case.algorithm], claim)
-        text, rows = report(case, result, claim, harness.budget), [_json_claim_row(harness, result)]
+        text, rows = report(case, result, claim, harness.budget), [claim_result_row(harness, result)]
         ok = not blocking(result)
     elif case.null:
         result = judge(harness, case)
         text = null_report(case, result, claim, harness.budget)
-        rows = [_json_row(harness, result.null, refuted=result.refuted), _json_row(harness, result.reference)]
+        rows = [harness_row(harness, result.null, refuted=result.refuted), harness_row(harness, result.reference)]
         ok = result.refuted
     else:
         result = judge(harness, case)
         text = mutant_report(case, result, claim, harness.budget)
-        rows = [_json_row(harness, result.mutant, caught=result.caught),
-                _json_row(harness, result.reference, caught=None)]
+        rows = [harness_row(harness, result.mutant, caught=result.caught),
+                harness_row(harness, result.reference, caught=None)]
         ok = result.caught
     print(json.dumps(rows, indent=2) if args.json else text)
     return 0 if ok else 1
@@ -357,22 +359,6 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json_row(harness: Harness, verdict: Any, **extra: Any) -> dict[str, Any]:
-    """``--json``'s row: the verdict with its grid, per-point data, experiment and provenance."""
-    from theory.export import verdict_row
-
-    algorithm = harness.registry.algorithm(verdict.algorithm)
-    claim = algorithm.claim(verdict.claim)
-    family = harness.registry.families.get(claim.experiment.family)
-    return verdict_row(verdict, harness.trace(algorithm, claim), claim, harness.budget,
-                       family.defaults if family else None, **extra)
-
-
-def _json_claim_row(harness: Harness, result: ClaimResult) -> dict[str, Any]:
-    """``--json``'s row of a claim: ``_json_row`` of its verdict, with the outcome and its null learners."""
-    from theory.render import claim_row
-
-    return {**_json_row(harness, result.verdict), **claim_row(result)}
 def _registry() -> Registry:
     """Every plugin, through the entry points a user installs; each load error is reported on stderr."""
     from theory import registry

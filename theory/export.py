@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from theory.claims import Claim, Experiment
-from theory.harness import Budget
-from theory.model import Trace, Verdict
-from theory.render import row
+from theory.harness import Budget, Harness
+from theory.model import ClaimResult, Subject, Trace, Verdict
+from theory.render import claim_row, row
 
 COLUMNS = ("algorithm", "mutant", "claim", "x", "seed", "metric", "value")
 FORMATS = ("csv", "parquet")
@@ -49,6 +49,20 @@ def verdict_row(verdict: Verdict, trace: Trace, claim: Claim | None, budget: Bud
             "provenance": provenance}
 
 
+def harness_row(harness: Harness, verdict: Verdict, **extra: Any) -> dict[str, Any]:
+    """``verdict_row`` for a verdict the harness judged: its trace, claim and family looked up there."""
+    algorithm = harness.registry.algorithm(verdict.algorithm)
+    claim = algorithm.claim(verdict.claim)
+    family = harness.registry.families.get(claim.experiment.family)
+    return verdict_row(verdict, harness.trace(algorithm, claim), claim, harness.budget,
+                       family.defaults if family else None, **extra)
+
+
+def claim_result_row(harness: Harness, result: ClaimResult) -> dict[str, Any]:
+    """A claim's row: ``harness_row`` of its verdict, with the outcome shown and its null learners."""
+    return {**harness_row(harness, result.verdict), **claim_row(result)}
+
+
 def _finite(value: float) -> float | None:
     """JSON has no infinity: an unbounded side of an interval (one seed) is null."""
     return value if math.isfinite(value) else None
@@ -59,10 +73,8 @@ def tidy(results: Iterable[tuple[Trace, Verdict]]) -> list[dict[str, Any]]:
     ``algorithm`` is the correct version's name; ``mutant`` names the mutant, or is None."""
     out = []
     for trace, verdict in results:
-        base, mutant = verdict.algorithm, None
-        if verdict.mutant_of is not None:
-            base = verdict.mutant_of
-            mutant = verdict.algorithm.removeprefix(f"{base}[").removesuffix("]")
+        subject = Subject.parse(verdict.algorithm)
+        base, mutant = subject.algorithm, subject.mutant
         for metric, values in sorted(trace.metrics.items()):
             for i, seed in enumerate(trace.seeds):
                 for j, x in enumerate(trace.grid):
