@@ -9,7 +9,7 @@ import pytest
 
 from plugins.first_order_methods import GD, NESTEROV
 from plugins.subgradient_method import SUBGRADIENT
-from theory import pep
+from theory import Claim, Experiment, pep
 from theory.pep import Certificate, WorstCase, certify
 
 needs_pepit = pytest.mark.skipif(not pep.available(), reason="PEPit is not installed (pip install 'theorycheck[pep]')")
@@ -56,6 +56,30 @@ def test_the_subgradient_method_meets_g_r_over_root_n_plus_one_on_the_lipschitz_
         assert abs(r.primal / r.bound - 1) < 1e-4 and r.dual <= r.bound * (1 + pep.RTOL)
     refuted = certify(SUBGRADIENT.mutant("constant-step"), SUBGRADIENT.claim("bound"), horizons=(1, 3))
     assert refuted.status == "FAIL" and all(r.outcome == "violated" for r in refuted.rows)
+
+
+def _distance_pep(problem, f, x0, xs, n, hyper):
+    """GD with step 1/L, stating the squared distance to the minimiser (module level: the worker unpickles it)."""
+    x = x0
+    for _ in range(n):
+        x = x - 1 / f.L * f.gradient(x)
+    return {"distance": (x - xs) ** 2}
+
+
+@needs_pepit
+def test_gd_contracts_at_one_minus_mu_over_l_on_the_strongly_convex_class():
+    """||x_N - x*||^2 <= (1 - mu/L)^(2N) R^2 for GD with step 1/L on L-smooth mu-strongly convex functions,
+    met with equality (a quadratic along the smallest eigenvalue); a faster claimed contraction is refuted."""
+    experiment = Experiment(family="convex-quadratic", over="N", grid=(1, 2, 4), params={"L": 1.0, "mu": 0.1, "R": 1.0})
+    algorithm = dataclasses.replace(GD, pep=_distance_pep)
+    claim = Claim(name="contraction", metric="distance", kind="upper", form="R**2*(1-mu/L)**(2*N)", free=(),
+                  source="test", experiment=experiment)
+    certificate = certify(algorithm, claim, horizons=(1, 2, 4))
+    assert certificate.status == "CERTIFIED", certificate.evidence
+    assert "0.1-strongly convex" in certificate.function_class
+    assert all(abs(r.primal / r.bound - 1) < 1e-4 for r in certificate.rows)
+    faster = certify(algorithm, dataclasses.replace(claim, form="R**2*(1-mu/L)**(3*N)"), horizons=(2,))
+    assert faster.status == "FAIL"
 
 
 @needs_pepit
