@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -101,8 +102,8 @@ def generated_results(harness: Harness, algorithm: Algorithm) -> list[GeneratedR
     for generated in mutation.generate(algorithm):
         mutant = algorithm.variant(generated.mutant)
         for claim in algorithm.claims:
-            common = dict(name=generated.mutant.name, bug=generated.mutant.bug,
-                          reference=verdict(harness, algorithm, claim))
+            common: dict[str, Any] = dict(name=generated.mutant.name, bug=generated.mutant.bug,
+                                          reference=verdict(harness, algorithm, claim))
             if generated.equivalent:
                 results.append(GeneratedResult(**common, note=f"equivalent: {generated.equivalent}"))
                 continue

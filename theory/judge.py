@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import sympy
@@ -34,8 +35,8 @@ ALLOWANCE_CAP = 0.1
 def check(claim: Claim, trace: Trace, hyper: Mapping[str, object] | None = None,
           mutant_of: str | None = None) -> Verdict:
     """Judge ``claim`` on ``trace``; ``hyper`` binds hyper-parameter symbols used in the form."""
-    base = dict(algorithm=trace.algorithm, claim=claim.name, level=claim.level, source=claim.source,
-                seeds=len(trace.seeds), expected_failure=claim.expected_failure, mutant_of=mutant_of)
+    base: dict[str, Any] = dict(algorithm=trace.algorithm, claim=claim.name, level=claim.level, source=claim.source,
+                                seeds=len(trace.seeds), expected_failure=claim.expected_failure, mutant_of=mutant_of)
     if trace.status != "ok":
         status = Status.TIMEOUT if trace.status == "timeout" else Status.ERROR
         return Verdict(**base, status=status, test="run", evidence=trace.message)

@@ -116,7 +116,7 @@ def function_class(claim: Claim) -> FunctionClass:
 def certify(algorithm: Algorithm, claim: Claim, horizons: Sequence[int] = HORIZONS,
             timeout_s: float = TIMEOUT_S) -> Certificate:
     """Certify or refute ``claim`` of ``algorithm`` over its function class at each of ``horizons``."""
-    base = dict(algorithm=algorithm.name, claim=claim.name)
+    base: dict[str, Any] = dict(algorithm=algorithm.name, claim=claim.name)
     try:
         cls = _check_certifiable(algorithm, claim)
         bounds = [_bound(algorithm, claim, n) for n in horizons]
@@ -150,7 +150,7 @@ def _bound(algorithm: Algorithm, claim: Claim, horizon: int) -> float:
 def _judge(base: dict, cls: FunctionClass, rows: tuple[WorstCase, ...]) -> Certificate:
     outcomes = [row.outcome for row in rows]
     horizons = ", ".join(str(row.horizon) for row in rows)
-    common = dict(**base, function_class=cls.describe(), rows=rows)
+    common: dict[str, Any] = dict(**base, function_class=cls.describe(), rows=rows)
     if "error" in outcomes:
         bad = rows[outcomes.index("error")]
         return Certificate(**common, status="ERROR", evidence=f"N={bad.horizon}: {bad.error}")

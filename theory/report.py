@@ -403,6 +403,6 @@ def _templates() -> dict[str, Any]:
     import jinja2
 
     loader = jinja2.PackageLoader("theory", "templates")
-    common = dict(loader=loader, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    common: dict[str, Any] = dict(loader=loader, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     return {"html": jinja2.Environment(autoescape=True, **common),
             "md": jinja2.Environment(autoescape=False, finalize=md_escape, **common)}

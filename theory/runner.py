@@ -14,6 +14,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import torch
@@ -52,10 +53,10 @@ def run(algorithm: Algorithm, family: Family, experiment: Experiment, grid: Sequ
     grid = tuple(float(x) for x in grid)
     started = time.monotonic()
     limit = timeout_s if timeout_s is not None else algorithm.timeout_s
-    common = dict(algorithm=algorithm.name, version=algorithm.version, experiment=experiment, grid=grid,
-                  seeds=tuple(seeds), device=str(torch_device), dtype=algorithm.dtype,
-                  environment={**environment(torch_device),
-                               "path": "kernel" if uses_kernel(algorithm, torch_device) else "step"})
+    common: dict[str, Any] = dict(
+        algorithm=algorithm.name, version=algorithm.version, experiment=experiment, grid=grid, seeds=tuple(seeds),
+        device=str(torch_device), dtype=algorithm.dtype,
+        environment={**environment(torch_device), "path": "kernel" if uses_kernel(algorithm, torch_device) else "step"})
     previous_dtype, previous_threads = torch.get_default_dtype(), torch.get_num_threads()
     generators = global_generators()
     try:

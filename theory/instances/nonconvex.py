@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -100,8 +101,8 @@ def _generate(params: Mapping[str, object], gen: Gen) -> RegressionInstance:
     scale, bmax = float(params["scale"]), float(params["bmax"])
     if n < m or n % m:
         raise ValueError(f"robust-regression needs n a multiple of m, got n={n}, m={m}")
-    common = dict(params=dict(params), batch=gen.batch, n=n, eps=float(params["eps"]),
-                  delta=float(params["delta"]), scale=scale, gap=math.log(1 + bmax**2 / 2))
+    common: dict[str, Any] = dict(params=dict(params), batch=gen.batch, n=n, eps=float(params["eps"]),
+                                  delta=float(params["delta"]), scale=scale, gap=math.log(1 + bmax**2 / 2))
     if int(params.get("canary", 0)):
         common["ridge"] = 0.0
         a = torch.zeros(gen.batch, 2, 1, d, device=gen.device)
