@@ -98,10 +98,9 @@ def test_the_store_key_covers_the_kernel_code(monkeypatch):
     from theory.harness import Harness
 
     ucb1 = REGISTRY.algorithms["ucb1"]
-    harness = Harness(REGISTRY)
     keys = []
-    for version in ("before", "after"):
+    for version in ("before", "after"):  # a harness per version: within one process the code stands still
         monkeypatch.setattr("theory.fingerprint._file_digest",
                             lambda path, version=version: version if path.endswith("kernels.py") else path)
-        keys.append(harness._key(ucb1, ucb1.claims[0])[0])
+        keys.append(Harness(REGISTRY)._key(ucb1, ucb1.claims[0])[0])
     assert keys[0] != keys[1]  # editing theory/kernels.py gives new keys: stored numbers are not reused

@@ -123,7 +123,8 @@ def audit(harness: Harness, algorithms: Sequence[Algorithm]) -> list[ClaimAudit]
     audits = []
     for algorithm in algorithms:
         generated = generated_results(harness, algorithm)
-        hand_written = [(case, judge(harness, case)) for case in mutant_cases(algorithm, harness.budget.quick)]
+        hand_written: list[tuple[Case, Any]] = [(case, judge(harness, case))  # MutantResults: mutant cases
+                                                for case in mutant_cases(algorithm, harness.budget.quick)]
         for case in claim_cases(algorithm):
             claim = algorithm.claim(case.claim)
             audits.append(ClaimAudit(

@@ -243,16 +243,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         text, rows = report(case, result, claim, harness.budget), [claim_result_row(harness, result)]
         ok = not blocking(result)
     elif case.null:
-        result = judge(harness, case)
-        text = null_report(case, result, claim, harness.budget)
-        rows = [harness_row(harness, result.null, refuted=result.refuted), harness_row(harness, result.reference)]
-        ok = result.refuted
+        refuting: Any = judge(harness, case)  # a NullResult
+        text = null_report(case, refuting, claim, harness.budget)
+        rows = [harness_row(harness, refuting.null, refuted=refuting.refuted),
+                harness_row(harness, refuting.reference)]
+        ok = refuting.refuted
     else:
-        result = judge(harness, case)
-        text = mutant_report(case, result, claim, harness.budget)
-        rows = [harness_row(harness, result.mutant, caught=result.caught),
-                harness_row(harness, result.reference, caught=None)]
-        ok = result.caught
+        checked: Any = judge(harness, case)  # a MutantResult
+        text = mutant_report(case, checked, claim, harness.budget)
+        rows = [harness_row(harness, checked.mutant, caught=checked.caught),
+                harness_row(harness, checked.reference, caught=None)]
+        ok = checked.caught
     print(json.dumps(rows, indent=2) if args.json else text)
     return 0 if ok else 1
 
@@ -306,8 +307,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         table = _table("algorithm", "claim", "verdict", "null learners (must FAIL)", "mutants", "generated mutants",
                        title="Audit")
         for a in audits:
-            verdict = a.result.verdict
-            _add(table, verdict.algorithm, verdict.claim, outcome(a.result), _null_cell(a.result), a.mutants_text(),
+            shown = a.result.verdict
+            _add(table, shown.algorithm, shown.claim, outcome(a.result), _null_cell(a.result), a.mutants_text(),
                  a.generated_share())
         _console().print(table)
         _console().print(_verdict_table([a.result for a in audits], "Correct versions", power=True))

@@ -7,7 +7,7 @@ sequence of means or losses, is searched coordinate by coordinate) with scipy's 
 a time budget, and maximises a score of how badly the claim is broken:
 
 - an explicit upper (lower) bound: the largest mean / bound (bound / mean) over the grid;
-- an O-claim: the fitted exponent of mean / form minus the claimed allowance (upper: slope - tol);
+- an O-claim: the fitted exponent of mean / form minus the allowance (upper: slope - tol, or the 0.1 cap);
 - an exact claim: the largest relative error over its tolerance.
 
 The score is a point estimate on a few search seeds, chosen for speed and biased upwards by the search
@@ -31,7 +31,7 @@ from scipy import optimize
 
 from theory import stats
 from theory.claims import Claim, evaluate
-from theory.judge import check
+from theory.judge import ALLOWANCE_CAP, check
 from theory.model import Status, Verdict
 from theory.random import seed_block
 from theory.runner import Trace, run
@@ -150,7 +150,7 @@ class _Objective:
 
     def start(self) -> np.ndarray:
         """The claim's own instance, clipped into the ranges: the search's first candidate."""
-        params = {**self.family.defaults, **self.claim.experiment.params}
+        params: dict[str, Any] = {**self.family.defaults, **self.claim.experiment.params}
         values = [params[d.name] if d.index is None else params[d.name][d.index] for d in self.dims]
         return np.clip(np.array(values, dtype=float), [d.low for d in self.dims], [d.high for d in self.dims])
 
@@ -214,7 +214,9 @@ class _Objective:
             return float(ratio.max())
         start = int(len(self.grid) * (1 - self.claim.tail))
         slope = float(stats.ols_slope(np.log(np.asarray(self.grid[start:])), np.log(ratio[start:])))
-        return slope - self.claim.tol
+        # the judge's allowance follows from the grid; the search, which only ranks candidates before the judge
+        # decides, subtracts the claim's tol or the allowance's cap
+        return slope - (self.claim.tol if self.claim.tol is not None else ALLOWANCE_CAP)
 
 
 def form_values(claim: Claim, experiment: Any, trace: Trace, hyper: Mapping[str, Any]) -> np.ndarray:
@@ -224,5 +226,6 @@ def form_values(claim: Claim, experiment: Any, trace: Trace, hyper: Mapping[str,
     values = []
     for x in trace.grid:
         point = {k: float(v) for k, v in experiment.at(x).items() if isinstance(v, (int, float))}
-        values.append(evaluate(expr, {**numeric, **point, **claim.constants, **{f: 1.0 for f in claim.free}}))
+        constants = {name: float(value) for name, value in claim.constant_values().items()}
+        values.append(evaluate(expr, {**numeric, **point, **constants, **{f: 1.0 for f in claim.free}}))
     return np.array(values)

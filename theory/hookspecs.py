@@ -27,6 +27,7 @@ def theorycheck_algorithms() -> list[Algorithm]:
 
     Notes: called once when the registry is built; keep it free of heavy work.
     """
+    raise NotImplementedError  # a specification: plugins implement it
 
 
 @hookspec
@@ -40,3 +41,4 @@ def theorycheck_families() -> list[Family]:
 
     Notes: family names must be unique across all plugins.
     """
+    raise NotImplementedError  # a specification: plugins implement it

@@ -79,7 +79,7 @@ def axis_values(claim: Claim, trace: Trace) -> np.ndarray | str:
 
 
 def hidden_constant(claim: Claim, tests: stats.MeanTests, curve: FormCurve, grid: tuple[float, ...],
-                    dtype: str) -> dict[str, object]:
+                    dtype: str) -> dict[str, Any]:
     """How big the constant behind a claim is: the fitted C of an O-claim, or how loose an explicit bound is.
 
     C is read at the top of the grid, where a rate claim is judged: mean / form at the largest grid point whose
@@ -107,7 +107,7 @@ class FormCurve:
     Parameters given as expressions of the scaling variable are substituted, free constants set to 1; every
     number enters as an exact rational (``claims.exact_number``). ``exponent`` is the form's power of x at
     infinity (lim x f'/f): finite for power-like forms (log factors do not change it), -inf for exponentially
-    decaying ones, whose per-step log factor is ``log_rate``. Both are found only when a rate test asks.
+    decaying ones, whose per-step log factor is ``linear_rate``. Both are found only when a rate test asks.
     The form must be positive on the grid, except in an ``exact`` claim with ``atol``, which compares absolutely.
     """
 
@@ -144,8 +144,12 @@ class FormCurve:
         return self._scaling[0]
 
     @property
-    def log_rate(self) -> float | None:
-        return self._scaling[1]
+    def linear_rate(self) -> float:
+        """The per-step log factor of a form known to decay exponentially (``exponent`` is -inf)."""
+        rate = self._scaling[1]
+        if rate is None:
+            raise ClaimError(f"claim {self.claim.name!r}: form {self.claim.form!r} is not a linear rate")
+        return rate
 
     @functools.cached_property
     def _scaling(self) -> tuple[float, float | None]:
@@ -299,7 +303,7 @@ def _rate(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, base
     if status is Status.PASS and seeds < stats.MIN_SEEDS:
         status = Status.INCONCLUSIVE
     sign = 1 if claim.toward == "infinity" else -1
-    offset = curve.log_rate if linear else curve.exponent
+    offset = curve.linear_rate if linear else curve.exponent
 
     def shown(slope: float) -> float:
         return math.exp(slope + offset) if linear else offset + sign * slope
@@ -356,7 +360,7 @@ def _allowance(claim: Claim, curve: FormCurve, u_end: np.ndarray, linear: bool) 
     """
     if linear:
         tol = 0.1 if claim.tol is None else claim.tol
-        return tol * abs(curve.log_rate), f"tolerance {tol:g} x |log rho|"
+        return tol * abs(curve.linear_rate), f"tolerance {tol:g} x |log rho|"
     if claim.tol is not None:
         return claim.tol, f"tolerance {claim.tol:g}, the claim's own"
     if np.all(u_end > 0):

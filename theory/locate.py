@@ -23,7 +23,7 @@ import torch
 from theory.spec import Algorithm
 
 
-def nonfinite_origin(algorithm: Algorithm, instance: object, hyper: dict, gen: Any, last: int,
+def nonfinite_origin(algorithm: Algorithm, instance: Any, hyper: dict, gen: Any, last: int,
                      check_time: Callable[[], None]) -> str:
     """Replay ``last`` steps and say where the first non-finite value appeared."""
     state = algorithm.init(instance, hyper, gen)
@@ -61,10 +61,11 @@ def _nonfinite(value: object) -> bool:
 
 def _nonfinite_entries(state: object) -> list[str]:
     """The names of a state's tensors that hold a non-finite value (a dict, a NamedTuple or one tensor)."""
+    items: list[tuple[Any, object]]
     if isinstance(state, Mapping):
-        items = state.items()
+        items = list(state.items())
     elif hasattr(state, "_asdict"):
-        items = state._asdict().items()
+        items = list(state._asdict().items())
     else:
         items = [("state", state)]
     return [str(name) for name, value in items if _nonfinite(value)]
@@ -107,7 +108,7 @@ def _culprit_line(step: Callable, args: tuple) -> str:
 def global_generators() -> tuple:
     """The state of every global random generator a plugin might draw from instead of ``gen``."""
     cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else []
-    numpy_state = np.random.get_state()
+    numpy_state: Any = np.random.get_state()
     return (torch.get_rng_state(), tuple(cuda), numpy_state[1].copy(), numpy_state[2], random.getstate())
 
 

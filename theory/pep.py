@@ -69,6 +69,10 @@ class WorstCase:
     seconds: float = 0.0
     error: str = ""
 
+    def ratio(self, value: float | None) -> float:
+        """``value`` (the primal or the dual) over the bound; NaN where the solver gave none."""
+        return math.nan if value is None else value / self.bound
+
     @property
     def outcome(self) -> str:
         """certified, violated, undecided, or error."""
@@ -118,16 +122,16 @@ def certify(algorithm: Algorithm, claim: Claim, horizons: Sequence[int] = HORIZO
     """Certify or refute ``claim`` of ``algorithm`` over its function class at each of ``horizons``."""
     base: dict[str, Any] = dict(algorithm=algorithm.name, claim=claim.name)
     try:
-        cls = _check_certifiable(algorithm, claim)
+        cls, build = _check_certifiable(algorithm, claim)
         bounds = [_bound(algorithm, claim, n) for n in horizons]
     except NotCertifiable as exc:
         return Certificate(**base, status="SKIPPED", evidence=str(exc))
-    rows = tuple(_solve(algorithm.pep, cls, claim.metric, n, b, algorithm.hyper, timeout_s)
+    rows = tuple(_solve(build, cls, claim.metric, n, b, algorithm.hyper, timeout_s)
                  for n, b in zip(horizons, bounds))
     return _judge(base, cls, rows)
 
 
-def _check_certifiable(algorithm: Algorithm, claim: Claim) -> FunctionClass:
+def _check_certifiable(algorithm: Algorithm, claim: Claim) -> tuple[FunctionClass, PepBuild]:
     if algorithm.pep is None:
         raise NotCertifiable(f"{algorithm.name} declares no PEP form (Algorithm.pep): its step is data-dependent "
                              f"or replaced, or was not written in PEP terms")
@@ -137,13 +141,14 @@ def _check_certifiable(algorithm: Algorithm, claim: Claim) -> FunctionClass:
         raise NotCertifiable(f"its scaling variable {claim.experiment.over} is not the number of steps")
     if not available():
         raise NotCertifiable("PEPit is not installed (pip install 'theorycheck[pep]')")
-    return function_class(claim)
+    return function_class(claim), algorithm.pep
 
 
 def _bound(algorithm: Algorithm, claim: Claim, horizon: int) -> float:
     hyper = {k: float(v) for k, v in algorithm.hyper.items()
              if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    values = {**hyper, **claim.experiment.scalars(), **claim.constants, claim.experiment.over: float(horizon)}
+    constants = {name: float(value) for name, value in claim.constant_values().items()}
+    values = {**hyper, **claim.experiment.scalars(), **constants, claim.experiment.over: float(horizon)}
     return evaluate(claim.expression(frozenset(hyper)), values)
 
 
@@ -155,16 +160,16 @@ def _judge(base: dict, cls: FunctionClass, rows: tuple[WorstCase, ...]) -> Certi
         bad = rows[outcomes.index("error")]
         return Certificate(**common, status="ERROR", evidence=f"N={bad.horizon}: {bad.error}")
     if "violated" in outcomes:
-        worst = max((r for r in rows if r.outcome == "violated"), key=lambda r: r.primal / r.bound)
+        worst = max((r for r in rows if r.outcome == "violated"), key=lambda r: r.ratio(r.primal))
         at = ", ".join(str(r.horizon) for r in rows if r.outcome == "violated")
         return Certificate(**common, status="FAIL", evidence=(
             f"the worst case exceeds the bound at N={at}: at N={worst.horizon} some function of the class reaches "
-            f"{worst.primal:.6g} > bound {worst.bound:.6g} (ratio {worst.primal / worst.bound:.4g})"))
+            f"{worst.primal:.6g} > bound {worst.bound:.6g} (ratio {worst.ratio(worst.primal):.4g})"))
     if all(o == "certified" for o in outcomes):
-        tight = max(rows, key=lambda r: r.dual / r.bound)
+        tight = max(rows, key=lambda r: r.ratio(r.dual))
         return Certificate(**common, status="CERTIFIED", evidence=(
             f"worst case <= bound x (1 + {RTOL:g}) at every N in {horizons}; tightest at N={tight.horizon}: "
-            f"worst case {tight.dual:.6g} vs bound {tight.bound:.6g} (ratio {tight.dual / tight.bound:.6g})"))
+            f"worst case {tight.dual:.6g} vs bound {tight.bound:.6g} (ratio {tight.ratio(tight.dual):.6g})"))
     unsure = ", ".join(str(r.horizon) for r in rows if r.outcome == "undecided")
     return Certificate(**common, status="INCONCLUSIVE",
                        evidence=f"the solver's primal-dual interval contains the bound at N={unsure}")
@@ -176,7 +181,7 @@ def _solve(build: PepBuild, cls: FunctionClass, metric: str, horizon: int, bound
     has not imported PEPit (so the child's PEPit globals start empty, without re-importing torch and the
     plugin, which costs seconds); spawned otherwise."""
     forkable = "fork" in multiprocessing.get_all_start_methods() and "PEPit" not in sys.modules
-    context = multiprocessing.get_context("fork" if forkable else "spawn")
+    context: Any = multiprocessing.get_context("fork" if forkable else "spawn")
     receive, send = context.Pipe(duplex=False)
     worker = context.Process(target=_worker, args=(send, build, cls, metric, horizon, dict(hyper)), daemon=True)
     started = time.monotonic()

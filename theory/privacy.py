@@ -114,14 +114,14 @@ def _audit(first: np.ndarray, second: np.ndarray, bound, level: float, candidate
     thresholds = np.quantile(np.concatenate(pick, axis=1), np.linspace(0, 1, candidates), axis=1).T
     below = [_hits(x, thresholds) for x in pick]
     z = float(scipy_stats.norm.ppf(1 - alpha / 2))
-    options, scores = [], []
+    options, scored = [], []
     for side in ("above", "below"):
-        counts = [(picks[i] - below[i]) if side == "above" else below[i] for i in (0, 1)]
-        bounds = [_wilson(counts[i], picks[i], z) for i in (0, 1)]
-        for numerator in (0, 1):
-            options.append((side, numerator))
-            scores.append(bound(bounds[numerator][0], bounds[1 - numerator][1]))
-    scores = np.stack(scores, axis=1)  # (rows, 4, candidates)
+        chosen = [(picks[i] - below[i]) if side == "above" else below[i] for i in (0, 1)]
+        bounds = [_wilson(chosen[i], picks[i], z) for i in (0, 1)]
+        for first_numerator in (0, 1):
+            options.append((side, first_numerator))
+            scored.append(bound(bounds[first_numerator][0], bounds[1 - first_numerator][1]))
+    scores = np.stack(scored, axis=1)  # (rows, 4, candidates)
     flat = scores.reshape(len(first), -1).argmax(axis=1)
     option, index = np.divmod(flat, candidates)
     rows = np.arange(len(first))
@@ -159,8 +159,8 @@ def _point(delta: float):
 def _one(found: dict, level: float) -> Audit:
     return Audit(lower=float(found["lower"][0]), estimate=float(found["estimate"][0]), level=level,
                  threshold=float(found["threshold"][0]), side=str(found["side"][0]),
-                 numerator=int(found["numerator"][0]), hits=tuple(int(h[0]) for h in found["hits"]),
-                 trials=tuple(int(t[0]) for t in found["trials"]), ceiling=float(found["ceiling"][0]))
+                 numerator=int(found["numerator"][0]), hits=(int(found["hits"][0][0]), int(found["hits"][1][0])),
+                 trials=(int(found["trials"][0][0]), int(found["trials"][1][0])), ceiling=float(found["ceiling"][0]))
 
 
 def _rows(x: np.ndarray) -> np.ndarray:

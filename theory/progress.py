@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 LAST_WIDTH = 32  # characters kept of the last finished run's label
 
@@ -23,7 +23,7 @@ class Bar:
                                   TextColumn(f"{{task.fields[reused]}} reused from the store{about}"),
                                   TimeRemainingColumn(), TextColumn("{task.fields[last]}"),
                                   console=console, disable=quiet or not console.is_terminal, transient=True)
-        self._task = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> Bar:
         self._progress.start()
@@ -41,4 +41,5 @@ class Bar:
     def advance(self, algorithm: str, status: str) -> None:
         last = f"last: {algorithm} ({status})"
         last = last if len(last) <= LAST_WIDTH else last[:LAST_WIDTH - 1] + "…"
-        self._progress.update(self._task, advance=1, last=last.ljust(LAST_WIDTH))
+        if self._task is not None:  # start() comes first; a run with nothing to do never starts
+            self._progress.update(self._task, advance=1, last=last.ljust(LAST_WIDTH))

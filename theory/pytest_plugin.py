@@ -46,7 +46,7 @@ MARKER = "theory"
 ARGUMENT = "theory_case"
 
 
-class ClaimFailed(pytest.fail.Exception):
+class ClaimFailed(pytest.fail.Exception):  # type: ignore[name-defined]  # pytest exposes Failed only so
     """A claim's verdict is FAIL (the one outcome a declared ``expected_failure`` turns into an xfail), or a
     null learner does not FAIL a claim (an xfail when the claim declares it vacuous)."""
 
@@ -139,7 +139,7 @@ class TheoryCase:
             pytest.skip(session.missing_device)
         algorithm = session.registry.algorithms[case.algorithm]
         claim = algorithm.claim(case.claim)
-        result = judge(session.harness, case)
+        result: Any = judge(session.harness, case)  # a NullResult, a MutantResult or a Verdict, by the case
         if case.null:
             text = null_report(case, result, claim, session.budget, self.where)
             if not result.refuted:
@@ -184,12 +184,12 @@ def _selection(definition: pytest.Item) -> tuple[tuple[str, ...] | None, bool]:
                     f"@pytest.mark.{MARKER}(unclaimed=True)", pytrace=False)
     if unclaimed:
         return None, True
-    return ((families,) if isinstance(families, str) else tuple(families)), False
+    return ((families,) if isinstance(families, str) else tuple(families or ())), False
 
 
 def _param(check: TheoryCase) -> Any:
     case = check.case
-    marks = ()
+    marks: tuple[Any, ...] = ()
     if case.expected_failure and case.mutant is None:
         marks = (pytest.mark.xfail(reason=f"declared expected failure: {case.expected_failure}",
                                    strict=True, raises=ClaimFailed),)

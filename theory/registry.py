@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
+from typing import Any
 
 import pluggy
 
@@ -124,12 +125,12 @@ def _register(manager: pluggy.PluginManager, name: str, load, errors: list[Plugi
                                         "theorycheck_algorithms, theorycheck_families"))
 
 
-def _collect(manager: pluggy.PluginManager, hook: str, kind: type, owners: dict[str, str],
+def _collect(manager: pluggy.PluginManager, hook: str, kind: type[Algorithm] | type[Family], owners: dict[str, str],
              errors: list[PluginError]) -> dict:
     found: dict = {}
     for impl in getattr(manager.hook, hook).get_hookimpls():
         try:
-            items = list(impl.function() or [])
+            items: list[Any] = list(impl.function() or [])
         except Exception as exc:
             cause = f"{hook}() raised {type(exc).__name__}: {exc}"
             errors.append(_chained(PluginError(impl.plugin_name, cause), exc))
@@ -159,8 +160,10 @@ def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
         raise ClaimError(f"unknown family {algorithm.family!r}")
     if algorithm.schedule not in SCHEDULES:
         raise ClaimError(f"schedule {algorithm.schedule!r} is not one of {', '.join(SCHEDULES)}")
-    for what, item in [*(("claim", c) for c in algorithm.claims), *(("mutant", m) for m in algorithm.mutants),
-                       *(("null learner", n) for n in algorithm.nulls)]:
+    named: list[tuple[str, Any]] = [*(("claim", c) for c in algorithm.claims),
+                                    *(("mutant", m) for m in algorithm.mutants),
+                                    *(("null learner", n) for n in algorithm.nulls)]
+    for what, item in named:
         if name_problem(item.name):
             raise ClaimError(f"{what}: {name_problem(item.name)}")
     claims = {claim.name for claim in algorithm.claims}

@@ -114,7 +114,7 @@ def _resolve(item: tuple[Trace, Verdict] | Dated, registry: Registry) -> _Result
             claim = algorithm.claim(verdict.claim)
         except TheoryError:  # the claim is gone from the plugin: render from the trace and verdict alone
             pass
-    return _Result(trace, verdict, base, mutant, mutant in nulls, algorithm, claim, **extra)
+    return _Result(trace, verdict, base, mutant, mutant in nulls, algorithm, claim, **extra)  # type: ignore[arg-type]
 
 
 def build_context(results: Results, registry: Registry, plots: Path) -> dict[str, Any]:

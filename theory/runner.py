@@ -121,7 +121,8 @@ def _run_anytime(algorithm: Algorithm, family: Family, experiment: Experiment, g
         return None
     hyper = _hyper(algorithm, checkpoints[-1])
     state = algorithm.init(instance, hyper, gen)
-    values, done = [], 0
+    values: list[Mapping[str, torch.Tensor]] = []
+    done = 0
     for checkpoint in checkpoints:
         state = _advance(algorithm, state, instance, done + 1, checkpoint, hyper, gen, check_time)
         values.append(_measure(algorithm, state, instance, seeds.shape[0]))
@@ -135,7 +136,7 @@ def _run_per_point(algorithm: Algorithm, family: Family, experiment: Experiment,
         horizons = [1] * len(grid)
     else:
         horizons = [experiment.steps] * len(grid) if experiment.steps is not None else _horizons(grid)
-    values = []
+    values: list[Mapping[str, torch.Tensor]] = []
     for x, steps in zip(grid, horizons):
         gen = Gen(seeds)
         instance = family.instance(experiment.at(x), gen)
@@ -150,7 +151,7 @@ def _advance(algorithm: Algorithm, state: object, instance: object, first: int, 
              gen: Gen, check_time: Callable[[], None]) -> object:
     """Steps ``first..last``: through the compiled kernel on the CPU, in spans short enough that the time limit
     is still checked (a signal waits for compiled code to return), else one ``step`` call per step."""
-    if uses_kernel(algorithm, gen.device):
+    if algorithm.kernel is not None and uses_kernel(algorithm, gen.device):
         span = max(1, KERNEL_WORK // gen.batch)
         for start in range(first, last + 1, span):
             state = algorithm.kernel(state, instance, start, min(last, start + span - 1), hyper, gen)

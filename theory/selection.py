@@ -15,6 +15,7 @@ import fnmatch
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from theory.errors import ClaimError, TheoryError
 from theory.model import Subject
@@ -112,7 +113,7 @@ def _config(path: Path) -> dict[str, object]:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
 
 
-def override(registry: Registry, algorithms: Sequence[Algorithm], params: Mapping[str, object]) -> Registry:
+def override(registry: Registry, algorithms: Sequence[Algorithm], params: Mapping[str, Any]) -> Registry:
     """A registry in which every claim of ``algorithms`` runs with ``params`` over its experiment's own, each
     claim validated against its family (unknown names and out-of-range values are refused)."""
     if not params:

@@ -20,10 +20,12 @@ from theory.random import Gen
 
 State = Any  # a dict or NamedTuple of tensors whose first axis is the seed batch
 Hyper = Mapping[str, Any]
-Init = Callable[["Instance", Hyper, Gen], State]
-Step = Callable[[State, "Instance", int, Hyper, Gen], State]
-Kernel = Callable[[State, "Instance", int, int, Hyper, Gen], State]  # steps first..last in one call
-Metrics = Callable[[State, "Instance"], Mapping[str, torch.Tensor]]
+# The instance argument is typed Any: each family passes its own Instance subclass, and a callable that takes
+# a BanditInstance is not a callable that takes any Instance.
+Init = Callable[[Any, Hyper, Gen], State]
+Step = Callable[[State, Any, int, Hyper, Gen], State]
+Kernel = Callable[[State, Any, int, int, Hyper, Gen], State]  # steps first..last in one call
+Metrics = Callable[[State, Any], Mapping[str, torch.Tensor]]
 Schedule = Literal["anytime", "per_horizon", "once"]
 SCHEDULES: tuple[str, ...] = ("anytime", "per_horizon", "once")
 # (PEPit problem, function, x0, x*, horizon N, hyper) -> {metric name: its PEPit expression after N steps}
@@ -48,7 +50,7 @@ class Instance:
     parameters it was generated from.
     """
 
-    params: Mapping[str, float]
+    params: Mapping[str, Any]
     batch: int
 
 
@@ -102,13 +104,13 @@ class Family:
 
     name: str
     description: str
-    generate: Callable[[Mapping[str, float], Gen], Instance]
+    generate: Callable[[Mapping[str, Any], Gen], Instance]
     defaults: Mapping[str, float] = field(default_factory=dict)
     parameters: Mapping[str, Param] = field(default_factory=dict)
     nulls: tuple[Mutant, ...] = ()
     invariants: tuple[Invariant, ...] = ()
 
-    def instance(self, params: Mapping[str, float], gen: Gen) -> Instance:
+    def instance(self, params: Mapping[str, Any], gen: Gen) -> Instance:
         return self.generate({**self.defaults, **params}, gen)
 
 

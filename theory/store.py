@@ -20,6 +20,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -160,7 +161,7 @@ def _experiment_data(experiment: Experiment) -> dict:
 
 def _experiment_from(data: dict) -> Experiment:
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in data.pop("params").items()}
-    tuples = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    tuples: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
     return Experiment(**tuples, params=params)
 
 

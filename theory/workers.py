@@ -21,7 +21,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from theory.runner import Trace
 
@@ -43,7 +43,7 @@ class Worker:
 
     def __init__(self) -> None:
         self.process: subprocess.Popen | None = None
-        self.conn: Connection | None = None
+        self.conn: Any = None  # a multiprocessing Connection while the process runs
         self.started: float | None = None  # when the current job began to run
         self.limit = 0.0
         self.busy = False
@@ -93,7 +93,8 @@ def drive(jobs: Iterable[Job], workers: list[Worker],
     and reported as a timeout; a job whose worker dies is retried on a fresh one, and after ``MAX_ATTEMPTS``
     deaths is reported as an error. A job whose algorithm the workers' registry lacks (a plugin given to
     ``build_registry`` in this process only) goes to ``fallback``, or is reported as an error."""
-    pending, deaths, busy = deque(jobs), Counter(), {}
+    pending, deaths = deque(jobs), Counter[str]()
+    busy: dict[Worker, Job] = {}
     while pending or busy:
         for worker in workers:
             if worker not in busy and pending:
@@ -126,8 +127,8 @@ def drive(jobs: Iterable[Job], workers: list[Worker],
                         pending.appendleft(job)
                     else:
                         yield job, unfinished(job, "error", f"its worker process died {MAX_ATTEMPTS} times")
-            elif worker.deadline() is not None and time.monotonic() >= worker.deadline():
-                elapsed = time.monotonic() - worker.started
+            elif (deadline := worker.deadline()) is not None and time.monotonic() >= deadline:
+                elapsed = time.monotonic() - (worker.started or deadline)
                 worker.stop()
                 del busy[worker]
                 yield job, unfinished(job, "timeout", f"run exceeded its time limit of {worker.limit:g} s "

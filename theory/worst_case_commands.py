@@ -67,7 +67,7 @@ def cmd_falsify(args: argparse.Namespace) -> int:
                          device=args.device)
     except (ClaimError, NotSearchable) as exc:
         raise UsageError(str(exc)) from None
-    text, row = search_report(result, claim, _reproduce_falsify(args, result.params))
+    text, row = search_report(result, claim, _reproduce_falsify(args, dict(result.params)))
     print(json.dumps(row, indent=2) if args.json else text)
     return 1 if result.counterexample else 0
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -56,7 +57,7 @@ class BanditInstance(Instance):
         return reward, self.means.max(dim=1).values - mean
 
 
-def arm_means(params: Mapping[str, object]) -> torch.Tensor:
+def arm_means(params: Mapping[str, Any]) -> torch.Tensor:
     """The arm means, best first, before the per-seed shuffle."""
     if "means" in params:
         return torch.as_tensor(params["means"], dtype=torch.get_default_dtype())
@@ -68,7 +69,7 @@ def arm_means(params: Mapping[str, object]) -> torch.Tensor:
     return means
 
 
-def _generate(params: Mapping[str, object], gen: Gen, gaussian: bool) -> BanditInstance:
+def _generate(params: Mapping[str, Any], gen: Gen, gaussian: bool) -> BanditInstance:
     means = arm_means(params).to(gen.device)
     order = torch.argsort(gen.uniform(_ORDER_STREAM, 0, means.shape[0]), dim=1)
     return BanditInstance(params=dict(params), batch=gen.batch, means=means[order], gaussian=gaussian,

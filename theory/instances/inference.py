@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -81,7 +82,7 @@ class PassKInstance(Instance):
 Block = tuple[int, float, float, float]  # (how many responses, pi_ref of each, r*, r-hat)
 
 
-def _assemble(params: Mapping[str, object], gen: Gen, blocks: list[Block]) -> PassKInstance:
+def _assemble(params: Mapping[str, Any], gen: Gen, blocks: list[Block]) -> PassKInstance:
     """The instance from its blocks (y* first), each response at a random index per seed."""
     blocks = [b for b in blocks if b[0] > 0]
     cstar = float(params["Cstar"])
@@ -104,11 +105,11 @@ def _assemble(params: Mapping[str, object], gen: Gen, blocks: list[Block]) -> Pa
                          n=int(round(float(params["N"]))))
 
 
-def _p(params: Mapping[str, object], name: str) -> float:
+def _p(params: Mapping[str, Any], name: str) -> float:
     return float(params[name])  # type: ignore[arg-type]
 
 
-def _lower_bound(params: Mapping[str, object], gen: Gen) -> PassKInstance:
+def _lower_bound(params: Mapping[str, Any], gen: Gen) -> PassKInstance:
     cstar, k = _p(params, "Cstar"), int(round(_p(params, "k")))
     if 2 * k > cstar:
         raise ValueError(f"passk-lower-bound needs 2k <= Cstar, got k={k}, Cstar={cstar:g}")
@@ -117,7 +118,7 @@ def _lower_bound(params: Mapping[str, object], gen: Gen) -> PassKInstance:
                                    (junk if rest > 1e-12 else 0, rest / max(junk, 1), 0.0, 0.0)])
 
 
-def _overopt(params: Mapping[str, object], gen: Gen) -> PassKInstance:
+def _overopt(params: Mapping[str, Any], gen: Gen) -> PassKInstance:
     cstar, tied, hack = _p(params, "Cstar"), int(_p(params, "tied")), _p(params, "hack_mass")
     count = int(_p(params, "hack_count"))
     return _assemble(params, gen, [(1, 1 / cstar, 1.0, 1.0), (tied - 1, 1 / cstar, 1.0 - _p(params, "gap"), 1.0),
@@ -125,14 +126,14 @@ def _overopt(params: Mapping[str, object], gen: Gen) -> PassKInstance:
                                    (1, 1 - tied / cstar - hack, 0.0, 0.0)])
 
 
-def _overopt_n(params: Mapping[str, object], gen: Gen) -> PassKInstance:
+def _overopt_n(params: Mapping[str, Any], gen: Gen) -> PassKInstance:
     cstar, k, n, count = _p(params, "Cstar"), _p(params, "k"), _p(params, "N"), int(_p(params, "hack_count"))
     mass, h = 2 * k / n, min(1.0, _p(params, "eps") * math.sqrt(n / (2 * k)))
     return _assemble(params, gen, [(1, 1 / cstar, 1.0, 1.0), (count, mass / count, 1.0 - h, 1.0 + HACK_BONUS),
                                    (1, 1 - 1 / cstar - mass, 0.0, 0.0)])
 
 
-def _majority(params: Mapping[str, object], gen: Gen) -> PassKInstance:
+def _majority(params: Mapping[str, Any], gen: Gen) -> PassKInstance:
     cstar, wrong, each, junk = _p(params, "Cstar"), int(_p(params, "wrong")), _p(params, "wrong_mass"), \
         int(_p(params, "junk"))
     rest = 1 - 1 / cstar - wrong * each

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -54,7 +55,7 @@ class SparseLinearInstance(Instance):
         return lin + self.eps * (2.0 * cap.to(lin.dtype) - 1.0)
 
 
-def _generate(params: Mapping[str, object], gen: Gen) -> SparseLinearInstance:
+def _generate(params: Mapping[str, Any], gen: Gen) -> SparseLinearInstance:
     d, s, eps, alpha = int(params["d"]), int(params["s"]), float(params["eps"]), float(params["alpha"])
     batch, dtype = gen.batch, torch.get_default_dtype()
     support = torch.argsort(gen.uniform("instance/support", 0, d), dim=1)[:, :s]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -95,7 +96,7 @@ def best_fixed_value(P: torch.Tensor, loss: torch.Tensor) -> torch.Tensor:
     return v[:, 0]
 
 
-def _generate(params: Mapping[str, object], gen: Gen) -> LinearMDPInstance:
+def _generate(params: Mapping[str, Any], gen: Gen) -> LinearMDPInstance:
     horizon, states, actions = int(params["H"]), int(params["S"]), int(params["A"])
     episodes, phases = int(params["K"]), int(params["phases"])
     low, high = float(params["low"]), float(params["high"])

@@ -33,6 +33,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from scipy import stats
@@ -162,7 +163,7 @@ def _sor_counts(matrices: torch.Tensor, split: torch.Tensor, b: torch.Tensor, ep
     return counts
 
 
-def _generate(params: Mapping[str, object], gen: Gen) -> SystemsInstance:
+def _generate(params: Mapping[str, Any], gen: Gen) -> SystemsInstance:
     m, levels, rhs = int(params["m"]), int(params["levels"]), int(params["rhs"])
     c_lo, c_span = float(params["c_lo"]), float(params["c_span"])
     edges = torch.linspace(0, 1, levels + 1, dtype=torch.float64)

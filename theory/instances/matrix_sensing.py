@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -132,7 +133,7 @@ def corruption(m: int, noise: float, outliers: float, outlier_scale: float, gen:
     return (dense + spikes) / math.sqrt(m)
 
 
-def _generate(params: Mapping[str, object], gen: Gen) -> SensingInstance:
+def _generate(params: Mapping[str, Any], gen: Gen) -> SensingInstance:
     n, r, cond = int(params["n"]), int(params["r"]), float(params["cond"])
     m = int(round(float(params["oversampling"]) * n * r))
     general = bool(int(params["general"]))

@@ -96,7 +96,7 @@ class RegressionInstance(Instance):
         return self.sample_grads(x).mean(dim=(-3, -2))
 
 
-def _generate(params: Mapping[str, object], gen: Gen) -> RegressionInstance:
+def _generate(params: Mapping[str, Any], gen: Gen) -> RegressionInstance:
     d, nodes, m, n = int(params["d"]), int(params["P"]), int(params["m"]), int(params["n"])
     scale, bmax = float(params["scale"]), float(params["bmax"])
     if n < m or n % m:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -119,7 +120,7 @@ class OnlineInstance(Instance):
         return 0.5 * self.lam * (rounds * gap + squares - (total**2).sum(1) / rounds)
 
 
-def _magnitudes(params: Mapping[str, object]) -> list[float]:
+def _magnitudes(params: Mapping[str, Any]) -> list[float]:
     """|m| per coordinate, before the per-seed signs."""
     d, mean = int(params["d"]), params["mean"]
     values = [abs(float(v)) for v in mean] if isinstance(mean, tuple) else [abs(float(mean))] * d
@@ -128,7 +129,7 @@ def _magnitudes(params: Mapping[str, object]) -> list[float]:
     return values
 
 
-def _generate(params: Mapping[str, object], gen: Gen, lam: float) -> OnlineInstance:
+def _generate(params: Mapping[str, Any], gen: Gen, lam: float) -> OnlineInstance:
     magnitudes, sigma, radius = _magnitudes(params), float(params["sigma"]), float(params["R"])
     # |gradient| per coordinate: |theta_i| for linear losses, lam |x_i - theta_i| <= lam (R + |theta_i|) else
     reach = [m + sigma + (radius if lam else 0.0) for m in magnitudes]
@@ -161,9 +162,9 @@ def null_learners(breaks: tuple[str, ...]) -> tuple[Mutant, ...]:
                    init=_null_init, step=_uniform_step))
 
 
-def bounds(family: Family, params: Mapping[str, object]) -> dict[str, float]:
+def bounds(family: Family, params: Mapping[str, Any]) -> dict[str, float]:
     """The diameter D of X and the gradient bound G over X of ``family`` at ``params``, for explicit bounds."""
-    instance = family.instance(params, Gen([0]))
+    instance: Any = family.instance(params, Gen([0]))  # an OnlineInstance: the family is one of this module's
     return {"D": instance.diameter, "G": instance.lipschitz}
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -55,7 +56,7 @@ def constant_release(breaks: tuple[str, ...]) -> tuple[Mutant, ...]:
                    step=_constant_step),)
 
 
-def _generate(params: Mapping[str, object], gen: Gen) -> PairInstance:
+def _generate(params: Mapping[str, Any], gen: Gen) -> PairInstance:
     n, base = int(params["n"]), float(params["base"])
     if n < 1 or not 0 <= base <= 1:
         raise ValueError(f"privacy-pair needs n >= 1 and base in [0, 1], got n={n}, base={base}")

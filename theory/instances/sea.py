@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -64,20 +65,20 @@ class SEAInstance(OnlineInstance):
         return super().record(ledger, x, theta, self.mean_at(int(ledger["rounds"]) + 1) if mean is None else mean)
 
 
-def variance(params: Mapping[str, float], T: int) -> float:
+def variance(params: Mapping[str, Any], T: int) -> float:
     """sigma^2_{1:T}: the cumulative stochastic variance of the instance at ``params``."""
     quiet = int(params.get("T0", 0))
     return float(params["s"]) ** 2 * (min(T, quiet) if quiet else T)
 
 
-def variation(params: Mapping[str, float], T: int, lam: float = 0.0) -> float:
+def variation(params: Mapping[str, Any], T: int, lam: float = 0.0) -> float:
     """Sigma^2_{1:T}: the cumulative adversarial variation (grad F_0 = 0), for losses of curvature ``lam``."""
     d, mean, shift = int(params["d"]), float(params["mean"]), float(params["shift"])
     first = lam**2 * d * (float(params["R"]) + mean + shift) ** 2 if lam else d * (mean + shift) ** 2
     return first + ((T - 1) // int(params["P"])) * 4 * d * (lam or 1.0) ** 2 * shift**2
 
 
-def _generate(params: Mapping[str, object], gen: Gen, lam: float) -> SEAInstance:
+def _generate(params: Mapping[str, Any], gen: Gen, lam: float) -> SEAInstance:
     d, radius = int(params["d"]), float(params["R"])
     mean, shift, s = float(params["mean"]), float(params["shift"]), float(params["s"])
     period, quiet = int(params["P"]), int(params["T0"])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -40,7 +41,7 @@ class SparseRegressionInstance(Instance):
     delta: float
 
 
-def _generate(params: Mapping[str, object], gen: Gen) -> SparseRegressionInstance:
+def _generate(params: Mapping[str, Any], gen: Gen) -> SparseRegressionInstance:
     n, d, k = int(params["n"]), int(params["d"]), int(params["k"])
     radius, noise, tau_y = float(params["radius"]), float(params["noise"]), float(params["tau_y"])
     if n < 1 or not 1 <= k <= d or d % 2:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -165,13 +166,13 @@ def walk(gen: Gen, horizon: int, sigma: float) -> torch.Tensor:
     return total
 
 
-def _common(params: Mapping[str, object], gen: Gen) -> dict:
+def _common(params: Mapping[str, Any], gen: Gen) -> dict:
     best = gen.uniform(_BEST_STREAM, 0, int(params["K"])).argmax(dim=1)
     return dict(params=dict(params), batch=gen.batch, best=best, horizon=int(params["T"]),
                 free_bandit=bool(params["free_bandit"]), budget=float(params["budget"]))
 
 
-def generate_mrw(params: Mapping[str, object], gen: Gen) -> WalkInstance:
+def generate_mrw(params: Mapping[str, Any], gen: Gen) -> WalkInstance:
     horizon, arms = int(params["T"]), int(params["K"])
     scale = 9.0 * math.log2(max(horizon, 2))
     sigma = float(params.get("sigma") or 1.0 / scale)
@@ -182,7 +183,7 @@ def generate_mrw(params: Mapping[str, object], gen: Gen) -> WalkInstance:
     return WalkInstance(**common, loss=loss)
 
 
-def generate_bernoulli(params: Mapping[str, object], gen: Gen) -> BernoulliInstance:
+def generate_bernoulli(params: Mapping[str, Any], gen: Gen) -> BernoulliInstance:
     common = _common(params, gen)
     best = torch.nn.functional.one_hot(common["best"], int(params["K"])).to(torch.get_default_dtype())
     means = float(params["mean"]) + float(params["gap"]) * (0.5 - best)
