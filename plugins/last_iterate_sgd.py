@@ -49,7 +49,9 @@ breaks ``rate`` (the iterates leave the box: the ``in-domain`` invariant); ``con
 forgotten: a noise floor) breaks ``rate`` for both convex methods; ``last-iterate`` (``sgd-average`` reporting
 x_{T+1}) breaks ``sgd-average/hard-case`` (a log T more); ``sqrt-step`` (the convex rule 1 / (mu sqrt t) on the
 strongly convex f: 1 / sqrt(T)) and ``overestimated-mu`` (eta_t = 1 / (4 mu t): x - x* shrinks like t^(-1/4), the
-gap like T^(-1/2)) break ``sgd-last-strong/rate``; ``sqrt-step`` breaks ``sgd-last-strong/hard-case``. Null: the
+gap like T^(-1/2)) break ``sgd-last-strong/rate``; ``sqrt-step`` breaks ``sgd-last-strong/hard-case``. A wrong step
+constant is left to the generated mutants ``factor:x2`` and ``factor:half`` (``theorycheck audit sgd-last``): a
+rate claim with a free constant cannot see one, and they are not caught (0/2 on both claims). Null: the
 families' ``frozen`` (x stays at x_1) FAILs every claim: on the generic instance its gap stays at f(x_1) - f* > 0,
 on the hard one it is exactly 0 = f*, which no Theta claim allows.
 """
@@ -79,10 +81,10 @@ def init(instance: Any, hyper: Hyper, gen: Gen) -> State:
     return {"x": x, "total": torch.zeros_like(x), "count": torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)}
 
 
-def step_size(instance: Any, t: int, rule: str) -> float:
-    """eta_t under each rule; the mutants' rules beside the theorem's."""
+def step_size(instance: Any, t: int, rule: str, factor: float = 1.0) -> float:
+    """eta_t under each rule; the mutants' rules beside the theorem's; ``factor`` scales the convex constant."""
     if rule in ("sqrt", "constant"):
-        return instance.scale / (math.sqrt(t) if rule == "sqrt" else 1.0)
+        return factor * instance.scale / (math.sqrt(t) if rule == "sqrt" else 1.0)
     if rule == "one-over-t":
         return 1.0 / t
     return {"strong": 1.0 / t, "strong-sqrt": 1.0 / math.sqrt(t), "strong-over": 0.25 / t}[rule] / instance.mu
@@ -90,7 +92,7 @@ def step_size(instance: Any, t: int, rule: str) -> float:
 
 def step(state: State, instance: Any, t: int, hyper: Hyper, gen: Gen, *, project: bool = True) -> State:
     x = state["x"]
-    after = x - step_size(instance, t, hyper["rule"]) * instance.gradient(x, t, gen)
+    after = x - step_size(instance, t, hyper["rule"], hyper.get("factor", 1.0)) * instance.gradient(x, t, gen)
     return {"x": instance.project(after) if project else after, "total": state["total"] + x,
             "count": state["count"] + 1}
 
@@ -118,7 +120,7 @@ CONSTANT = Mutant(name="constant-step", bug="eta_t = eta: the 1/sqrt(t) decay fo
 
 SGD_LAST = Algorithm(
     name="sgd-last", paper=PAPER, family="stochastic-convex-l1", init=init, step=step, metrics=iterate_metrics,
-    metric_names=METRICS, hyper={"rule": "sqrt"}, mutable={},
+    metric_names=METRICS, hyper={"rule": "sqrt", "factor": 1.0}, mutable={"factor": ("x2", "half")},
     claims=(Claim(name="hard-case", metric="gap", kind="theta", form="C*log(T)/sqrt(T)", experiment=HARD_CONVEX,
                   source=f"{SOURCE}; {HARVEY}(log T / sqrt T)"),
             Claim(name="rate", metric="gap", kind="upper", form="C*log(T)/sqrt(T)", experiment=CONVEX,
