@@ -20,6 +20,8 @@ E||grad L(theta; B)||^2 with gamma = (d r + d - 2) / (n (d + 2)) + 1 = Theta(r /
 matches SGD up to the slowdown gamma, which grows with r and not with d.
 - ``dimension-free``: speed = Theta(1 / gamma) over d in [64, 2048] at r = 8 (theta, exponent 0 in d).
 - ``rank-slowdown``: speed = Theta(1 / gamma) over r in [4, 128] at d = 256 (theta, exponent -1 in r).
+- ``full-rank``: with r = d the slowdown is gamma = d, the classical ZO slowdown: speed = Theta(1/d) over d in
+  [64, 2048] (catalogue C13.2's contrast: flat in d at fixed r, proportional to d at r = d).
 - ``descent-bound``: Theorem 1 at eta = 1 / (l gamma) with the PL inequality (the paper's global-convergence
   corollary, catalogue C13.3) gives E L_t <= (1 - mu / (l gamma))^t L_0; by Jensen the mean log-reduction is then
   at least -t log(1 - 1 / (r + 2)) (mu = l = 1 here). Explicit lower bound at every t in [10, 320].
@@ -39,8 +41,9 @@ corollary are the catalogue's [R]; that the sphere's fourth moment d/(d+2) (||g|
 the paper's gamma exactly for n = 1 was checked by hand, which supports the reconstruction.
 
 Regime (chosen before running): r = 8 and the budget T = 200 make the log-reduction about 20 (L drops about
-e^-20, well above float64's rounding of theta near theta*); seeds 64 (128 for the explicit bound, whose slack at
-t = 10 is about 0.2 on a mean of 1.2).
+e^-20, well above float64's rounding of theta near theta*; at r = 2 it reaches the rounding floor, so the rank
+grid starts at 4); seeds 64 (128 for the explicit bound, whose slack at t = 10 is about 0.2 on a mean of 1.2).
+Quick: d in [32, 512], r in [4, 64], t in [10, 160], half the seeds.
 
 Departures: the step size is the theorem's eta = 1 / (l (r + 2)), with r and l read from the instance's Hessian;
 in practice MeZO's learning rate is tuned. n = 1 (the code's default; n-SPSA is not implemented). No weight decay
@@ -56,8 +59,9 @@ Mutants (expected effects worked out before running):
 - ``classical-step``: eta = 1 / (l (d + 2)), the dimension-dependent step of the classical ZO analysis: speed
   ~ 1/d; breaks ``dimension-free``, ``rank-slowdown`` (flat in r) and ``descent-bound``.
 - ``unit-direction``: z / ||z|| (the unit sphere, radius 1 instead of sqrt(d)) with the same step: the step is
-  d times too small, speed ~ 1/d; breaks ``dimension-free`` and ``descent-bound`` (not ``rank-slowdown``: at
-  fixed d it is still ~ 1/(r + 2)).
+  d times too small, speed ~ 1/d (1/d^2 at r = d); breaks ``dimension-free``, ``full-rank`` and
+  ``descent-bound`` (not ``rank-slowdown``: at fixed d it is still ~ 1/(r + 2)). ``classical-step`` is the
+  correct step at r = d, so it is not declared on ``full-rank``.
 - Null ``frozen`` (the weights never move: speed 0) must FAIL every claim.
 """
 
@@ -101,15 +105,15 @@ def init(instance: FinetuneInstance, hyper: Hyper, gen: Gen, *, dimension: bool 
 
 def zo_step(state: State, instance: FinetuneInstance, t: int, hyper: Hyper, gen: Gen,
             mask: torch.Tensor | None = None, *, fresh: bool = False, halve: bool = True, divide: bool = True,
-            restore: float = 1.0, unit: bool = False) -> State:
+            restore: float = 1.0, unit: bool = False, masked_update: bool = True) -> State:
     """One in-place ZO-SGD step along z (times ``mask``), with the mutants' changes behind the keywords."""
     theta, eps = state["theta"], hyper["eps"]
 
-    def direction(stream: str = "z") -> torch.Tensor:
+    def direction(stream: str = "z", masked: bool = True) -> torch.Tensor:
         """z(s), drawn again at every use from the same counter, as MeZO re-seeds torch before each use."""
         z = gen.normal(stream, t, theta.shape[1])
         z = z / z.norm(dim=1, keepdim=True) if unit else z
-        return z if mask is None else z * mask
+        return z if mask is None or not masked else z * mask
 
     theta = theta + eps * direction()
     plus = instance.loss(theta)
@@ -117,7 +121,7 @@ def zo_step(state: State, instance: FinetuneInstance, t: int, hyper: Hyper, gen:
     minus = instance.loss(theta)
     theta = theta + restore * eps * direction()
     projected = (plus - minus) / ((2 if halve else 1) * eps) if divide else plus - minus
-    theta = theta - (state["eta"] * projected)[:, None] * direction("z/fresh" if fresh else "z")
+    theta = theta - (state["eta"] * projected)[:, None] * direction("z/fresh" if fresh else "z", masked_update)
     return {**state, "theta": theta, "t": state["t"] + 1}
 
 
@@ -135,15 +139,15 @@ def metrics(state: State, instance: FinetuneInstance) -> dict[str, torch.Tensor]
 METRICS = ("loss", "log_reduction", "speed")
 HYPER = {"lr": 1.0, "eps": 1e-3}
 BUDGET = 200
-SIZES = (64, 128, 256, 512, 1024, 2048)
-RANKS = (4, 8, 16, 32, 64, 128)
+SIZES = ((64, 128, 256, 512, 1024, 2048), (32, 64, 128, 256, 512))  # full and quick grids
+RANKS = ((4, 8, 16, 32, 64, 128), (4, 8, 16, 32, 64))
 HORIZONS = (10, 20, 40, 80, 160, 320)
-def rate_claim(name: str, over: str, grid: tuple[int, ...], params: Mapping[str, Any], form: str,
-               source: str) -> Claim:
-    """A rate claim on ``speed`` at the fixed budget, over one scaling variable."""
+def rate_claim(name: str, over: str, grids: tuple[tuple[int, ...], tuple[int, ...]], params: Mapping[str, Any],
+               form: str, source: str) -> Claim:
+    """A rate claim on ``speed`` at the fixed budget, over one scaling variable (its full and quick grids)."""
     return Claim(name=name, metric="speed", kind="theta", form=form, source=source,
-                 experiment=Experiment(family="finetune-quadratic", over=over, grid=grid, steps=BUDGET,
-                                       params=params, seeds=64, quick_grid=grid[:5], quick_seeds=32))
+                 experiment=Experiment(family="finetune-quadratic", over=over, grid=grids[0], steps=BUDGET,
+                                       params=params, seeds=64, quick_grid=grids[1], quick_seeds=32))
 
 
 def descent_claim(form: str, source: str, params: Mapping[str, Any]) -> Claim:
@@ -159,6 +163,8 @@ MEZO = Algorithm(
     metric_names=METRICS, hyper=HYPER,
     claims=(rate_claim("dimension-free", "d", SIZES, {"r": 8, "k": 8}, f"C/{GAMMA}", SOURCE),
             rate_claim("rank-slowdown", "r", RANKS, {"d": 256, "k": "r"}, f"C/{GAMMA}", SOURCE),
+            rate_claim("full-rank", "d", SIZES, {"r": "d", "k": 8}, "C/d",
+                       "Theorem 1 with r = d: gamma = d, the classical slowdown (catalogue C13.2)"),
             descent_claim("-t*log(1 - 1/(r + 2))", "Theorem 1 at eta = 1/(l gamma), Gaussian z (gamma = r + 2), "
                           "with the PL corollary (catalogue C13.3) and Jensen", {"d": 256, "r": 8, "k": 8})),
     mutants=(
@@ -174,10 +180,10 @@ MEZO = Algorithm(
                breaks=("dimension-free", "rank-slowdown", "descent-bound"),
                init=functools.partial(init, dimension=True)),
         Mutant(name="unit-direction", bug="z normalised to the unit sphere (radius 1, not sqrt(d))",
-               breaks=("dimension-free", "descent-bound"), step=functools.partial(zo_step, unit=True)),
+               breaks=("dimension-free", "full-rank", "descent-bound"), step=functools.partial(zo_step, unit=True)),
     ),
     nulls=(Mutant(name="frozen", bug="the weights never move", step=frozen,
-                  breaks=("dimension-free", "rank-slowdown", "descent-bound")),),
+                  breaks=("dimension-free", "rank-slowdown", "full-rank", "descent-bound")),),
 )
 
 
