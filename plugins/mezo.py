@@ -67,7 +67,7 @@ Mutants (expected effects worked out before running):
 Measured (full budget, base seed 0; the quick run gives the same verdicts): ``dimension-free`` exponent 0.001
 [-0.032, 0.034] on d in [512, 2048]; ``rank-slowdown`` -1.046 [-1.076, -1.017] on r in [32, 128]; ``full-rank``
 -0.993 [-1.023, -0.963]; ``descent-bound`` worst mean/bound 1.123 [1.105, 1.141]: all PASS, ``frozen`` FAILs all.
-Mutants, all FAIL: ``classical-step`` exponent of d -0.99 (``dimension-free``) and of r -0.215 (``rank-slowdown``);
+Mutants, all FAIL: ``classical-step`` exponent of d -0.986 (``dimension-free``) and of r -0.215 (``rank-slowdown``);
 ``unit-direction`` -0.990 in d, -1.989 at r = d; on ``descent-bound`` worst mean/bound ``fresh-z`` -0.60,
 ``eps-denominator`` 0.26 (the mean loss stays put, its log still falls a little: Jensen), ``no-denominator`` 0.004,
 ``restore-sign`` 0.13.
