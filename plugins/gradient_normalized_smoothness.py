@@ -15,7 +15,7 @@ so not separable; f(x) = (1/n) sum log(1 + exp(-z_i^T x)) + (mu/2) ||x||^2, x_0 
 
 - ``gns-newton``, H_k = grad^2 f(x_k). Claim ``newton-linear`` (abstract: "global linear rates in logistic
   regression and softmax problems with approximate Hessians"; the logistic loss is quasi-self-concordant):
-  ||g_k|| / ||g_0|| <= C rho^k with rho = 1/2, on k = 1 .. 6, mu = 1e-3. The paper's
+  ||g_k|| / ||g_0|| <= C rho^k with rho = 1/2, on k = 1 .. 6, mu = 1e-3. The paper's (catalogue C15.4 [R])
   factor depends on the QSC constant times a diameter and is not known to us; 1/2 is ours, chosen before any
   run from the catalogue's [N] run of the reference code (exact Hessian, mu = 1e-3: 10 iterations to 1e-7,
   a mean factor 0.2), and the grid stops at k = 6 to stay above the catalogue's numerical floor (the
