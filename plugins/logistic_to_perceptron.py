@@ -28,16 +28,18 @@ Claims (as the abstract states them; no theorem body could be read, see below):
   the same invariant. Declared an expected failure after its first run: the count grows slowly, 4.06, 5.84,
   7.94, 10.2, 13, 16 at n = 10 .. 3000 (local exponent 0.198 [0.191, 0.204] at the top against the allowance
   0.074). Why (after the fact): the loss f is an average, so the easy points dominate it until their margins
-  reach about log(n / 3), and steps of fixed length take a number of steps that grows with log n to get there;
+  reach about log(n / 3), and steps of bounded length (||grad f|| / f <= max ||z_i||) need a number that grows
+with log n to get there;
   an upper ``C*log(n)`` claim probed then also FAILs (0.131 [0.095, 0.167] against 0.080, steps / log n rising
   from 1.72 to 2.00), so it was not kept. It is still far below the perceptron's 590 steps at n = 3000.
 
 Verified against the paper: the abstract and the problem statement (f, the GD step, the classification goal
 y_i a_i^T x > 0) through the search tool's stored pages (tomesphere, latex-in-arxiv abstract, a literature
 review page); no theorem, constant or the Normalized LR+GD formula could be read. Reconstructed (R): the
-normalisation by the loss f(x_t) (my reading of the paper, the form a later paper, Zhang-Wu-Lin-Bartlett
-arXiv 2504.04105, attributes to it; the catalogue's [R] form divides by ||grad f|| instead, which also gives
-n-free counts by the same argument) and gamma = 1 (the catalogue's [N] runs; the theorem's constant is
+normalisation by the loss f(x_t) (my recollection of the paper, unverified; it is the risk-adaptive step
+gamma / f(x) that Zhang, Wu, Lin, Bartlett study on the same problem, arXiv 2504.04105, abstract read; the
+catalogue's [R] form divides by ||grad f|| instead, and its [N] counts for that form, 6, 5, 8 at n = 26, 206,
+2006, rise at the top too) and gamma = 1 (the catalogue's [N] runs; the theorem's constant is
 unknown to us). Ties weigh 1/2 in the batch perceptron because sigmoid(0) = 1/2.
 
 Regime (chosen before any run, from the catalogue's instance): d = 5, 3 hard points of margin 0.05 against
