@@ -1,0 +1,59 @@
+"""The logistic families and steps (plugins/logistic_instances.py, logistic_to_perceptron.py,
+gradient_normalized_smoothness.py): the derivatives are the loss's, the reference minimum is one, the
+separable data are separated by w* = e1 with the hard points at the stated margin, a seed's instance does not
+depend on its batch, and the steps do what their docstrings say."""
+
+from __future__ import annotations
+
+import torch
+
+from plugins import gradient_normalized_smoothness as gns
+from plugins import logistic_to_perceptron as tyurin
+from plugins.logistic_instances import NONSEPARABLE, SEPARABLE
+from theory.random import Gen
+
+SMALL = {"n": 40, "d": 4, "mu": 1e-2, "noise": 0.5}
+
+
+def test_gradient_and_hessian_are_those_of_the_loss():
+    instance = NONSEPARABLE.instance(SMALL, Gen([0, 1]))
+    x = Gen([0, 1]).normal("point", 0, 4).requires_grad_()
+    (grad,) = torch.autograd.grad(instance.loss(x).sum(), x, create_graph=True)
+    assert torch.allclose(grad, instance.gradient(x))
+    rows = [torch.autograd.grad(grad[:, i].sum(), x, retain_graph=True)[0] for i in range(4)]
+    assert torch.allclose(torch.stack(rows, 1), instance.hessian(x))
+
+
+def test_the_reference_minimum_is_a_minimum():
+    instance = NONSEPARABLE.instance(SMALL, Gen([2, 3]))
+    x = torch.zeros(2, 4, dtype=torch.float64)
+    for _ in range(2000):  # plain gradient descent never goes below f*
+        x = x - 5.0 * instance.gradient(x)
+    assert (instance.loss(x) >= instance.f_star - 1e-12).all()
+    assert torch.allclose(instance.loss(x), instance.f_star, atol=1e-9)
+
+
+def test_separable_data_have_the_stated_margins_and_a_seed_ignores_its_batch():
+    params = {"n": 30, "d": 5, "hard": 3, "margin": 0.05, "bias": 1.0}
+    alone, together = SEPARABLE.instance(params, Gen([7])), SEPARABLE.instance(params, Gen([5, 7]))
+    assert torch.equal(alone.z[0], together.z[1])
+    along_e1 = alone.z[0, :, 0]
+    assert (along_e1[:30] >= 1).all() and torch.allclose(along_e1[30:], torch.full((3,), 0.05, dtype=torch.float64))
+
+
+def test_the_first_perceptron_step_weighs_every_tie_by_one_half():
+    instance = SEPARABLE.instance({"n": 20, "d": 5, "hard": 3, "margin": 0.05, "bias": 1.0}, Gen([0]))
+    state = tyurin.limit_step(tyurin.limit_init(instance, {"gamma": 1e6}, None), instance, 1, {"gamma": 1e6}, None)
+    assert torch.allclose(state["w"], instance.z.mean(1) / 2)
+    assert float(state["worst"].max()) < 1e-14  # and LR+GD at gamma = 1e6 takes the same first step
+
+
+def test_gns_steps_decrease_the_loss_and_grow_the_radius():
+    instance = NONSEPARABLE.instance(SMALL, Gen([0, 1, 2]))
+    hyper = {"gamma0": 1.0, "hessian": True, "delta": 0.0}
+    state = gns.init(instance, hyper, None)
+    for t in range(1, 6):
+        following = gns.step(state, instance, t, hyper, None)
+        assert (instance.loss(following["x"]) <= instance.loss(state["x"])).all()
+        state = following
+    assert (state["gamma"] > 1.0).all()
