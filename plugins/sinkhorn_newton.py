@@ -20,15 +20,20 @@ Claims (checked as the paper states them; catalogue C11.1-C11.2):
   Counted, not timed: 5 n^2 (forming P, both sums, the selection), 4 x kept + 20 n per CG iteration (at most
   2n, the system's size), 3 n^2 per line-search trial; a Sinkhorn iteration is 6 n^2. Spending nothing meets a
   cost bound, so no null learner applies (declared ``vacuous`` with the reason); ``dense`` must break it.
+- ``converges`` (Section 4 and Table 1, where both methods run to machine accuracy): SNS's marginal error at
+  the end of the run is <= the target 1e-9 at every n, the premise of the iteration counts.
 - ``iteration-orders`` (abstract and Table 1: "orders of magnitude faster ... in terms of total iteration
   count"; 29 against 56,199 iterations on the random assignment problem): log10 of (Sinkhorn's iterations to
-  the target / SNS's, warm-up included) >= 1, at least one order of magnitude, at every n.
-- ``cost-orders``: the same in counted operations, >= 0 (SNS reaches the target at no more cost than Sinkhorn),
-  the consequence of the two statements above that counts what the paper's wall-clock times measure.
+  the target / SNS's, warm-up included) >= 1, at least one order of magnitude, at every n. Stated on the log
+  because "orders of magnitude" is a statement on it, and because the ratio itself is heavy-tailed across seeds
+  (1.7 to 31 at n = 32 in a first look): the first quick run on the ratio (>= 10) was INCONCLUSIVE at every n.
+- ``cost-ratio``: the same in counted operations, Sinkhorn's / SNS's >= 1 (SNS reaches the target at no more
+  cost than Sinkhorn), the consequence of the two statements above that counts what the paper's wall-clock
+  times measure.
 - ``super-exponential`` (Section 6, before Table 1: "we cannot prove the conjectured super-exponential
   convergence"): the marginal error over the Newton steps contracts by at least rho = 0.1 per step (a linear
   rate ten times per step: a finite stand-in for "faster than every linear rate").
-Both claims to the target hold an invariant: the method reaches the target within the experiment's steps.
+The three claims to the target hold an invariant: the method reaches the target within the experiment's steps.
 The plain Sinkhorn reference runs inside the same state (``b*`` entries), from the same start on the same
 instance, so its iteration count is per seed; a reference still short of the target at the last step is
 credited with the steps run, which only lowers the ratios.
@@ -60,13 +65,27 @@ catalogue measured, on this instance family (n = 200, eta = 400), that keeping 2
 linear (about 0.6 per step), since eta x the instance's gaps is small there; the claims are run as stated
 anyway, and what they measured is declared below.
 
-Mutants: ``dense`` (no sparsification: CG on all n^2 entries, 4 n^2 per CG iteration) breaks ``newton-cost``
-and ``cost-orders``; ``wrong-sign`` (solve for -grad f: a descent direction, the line search finds no ascent,
-the step is 0) never reaches the target; ``no-line-search`` (alpha = 1 always) and ``truncated-diagonal``
-(the diagonal blocks from the truncated P, the catalogue's M11.b) break the claims to the target. Null:
-``frozen`` (the potentials stay at 0) never reaches the target and does not contract.
+Mutants: ``dense`` (no sparsification: CG on all n^2 entries, 4 n^2 per CG iteration) breaks
+``newton-cost``; ``wrong-sign`` (solve for -grad f: a descent direction, the line search finds no ascent and
+the seed stalls), ``no-line-search`` (alpha = 1 always) and ``truncated-diagonal`` (the diagonal blocks from the
+truncated P, the catalogue's M11.b) must break ``converges``. ``no-line-search`` is equivalent on this instance
+(declared missed): the full step is accepted at every Newton step. The claims declared as expected failures
+carry no mutants: none of them PASSes to be broken. Null: ``frozen`` (the potentials stay at 0) never reaches
+the target and does not contract.
 
-Measured verdicts: MEASURED
+Measured verdicts (full: 16 seeds; quick: 8 seeds on n in {16, 24, 32}, {8, ..., 128}, t to 32):
+- ``newton-cost`` PASS: exponent 1.556 [1.498, 1.615] on n in [64, 256] (quick 1.665 [1.573, 1.757]); CG
+  stops before its 2n cap on larger problems, so the cost per step grows slower than n^2 on this grid.
+  ``dense`` FAILs it, 2.549 [2.454, 2.644] (quick).
+- ``converges`` PASS: worst mean error / target 8.09e-05 (mean error about 8e-14 at every n); ``wrong-sign``
+  and ``truncated-diagonal`` FAIL it (mean error 7e-3 to 1.4e-2, the invariant broken at every seed).
+- ``iteration-orders``, ``cost-ratio``: INCONCLUSIVE at n = 16, declared expected failures (the reasons quote the
+  numbers); both are credibly met at n = 64 (1.277 [1.122, 1.433] orders of magnitude of iterations, 3.60 [2.69,
+  4.51] times less counted cost), short of Table 1's 2000x at n = 500.
+- ``super-exponential`` FAILs, declared: linear at 0.572 [0.525, 0.622] per Newton step, where the dense Hessian
+  is quadratic on the same instance (errors 1.1e-2, 6e-4, 1.7e-5, 6e-9 after the warm-up in a first look at
+  n = 32, 4 seeds): it is the sparsification at lambda = 2/n that makes the stage linear here.
+- ``frozen`` FAILs every claim it runs on.
 """
 
 from __future__ import annotations
@@ -283,11 +302,24 @@ def metrics(state: State, instance: TransportInstance) -> dict[str, torch.Tensor
 # N1, N2 and lambda = keep / n as in the paper's Algorithm 1 and Table 1; the target is the catalogue's.
 HYPER = {"warmup": 20, "newton": 200, "keep": 2.0, "cg_tol": 1e-10, "halvings": 30, "step": None,
          "target": 1e-9, "stop": 1e-13}
+ORDERS_REASON = (
+    "INCONCLUSIVE at n = 16: log10 of Sinkhorn's iterations over SNS's 0.876 [0.622, 1.129] (full, 16 seeds; "
+    "n = 32: 1.149 [0.916, 1.383], n = 64: 1.277 [1.122, 1.433]); quick 0.721 [0.417, 1.025] at n = 16 (8 seeds). "
+    "On the smallest problems Sinkhorn needs under 10x SNS's iterations; the ratio grows with n")
+COST_REASON = (
+    "INCONCLUSIVE at n = 16: Sinkhorn's counted operations over SNS's 1.739 [0.695, 2.782] (full, 16 seeds; n = 32: "
+    "2.84 [1.68, 4.00], n = 64: 3.60 [2.69, 4.51]); quick 1.01 [0.195, 1.824] (8 seeds). A Newton step costs about "
+    "60 n^2 here (CG runs to its 2n cap), ten Sinkhorn iterations: fewer iterations, not orders less cost")
+LINEAR_REASON = (
+    "FAILs: the Newton stage is linear, contraction 0.572 [0.525, 0.622] per step (full, 16 seeds), 0.599 [0.528, "
+    "0.679] (quick, 8 seeds), against 0.1: keeping 2n entries (lambda = 2/n) drops Hessian mass that matters at "
+    "eta = 2.4 n (the dense Hessian converges quadratically there), as the catalogue found at n = 200")
 RANDOM_LAP = {"eta": "12*n/5", "gap": 0.0}  # the paper's random assignment problem at its eta / n = 1200 / 500
-REACHES = Invariant(name="reaches-target", metric="missed", at_most=0.0, claims=("iteration-orders", "cost-ratio"),
+REACHES = Invariant(name="reaches-target", metric="missed", at_most=0.0,
+                    claims=("converges", "iteration-orders", "cost-ratio"),
                     meaning="the method reaches the target marginal error within the experiment's steps")
 FROZEN = Mutant(name="frozen", bug="potentials never move from 0", step=frozen,
-                breaks=("iteration-orders", "cost-ratio", "super-exponential"))
+                breaks=("converges", "iteration-orders", "cost-ratio", "super-exponential"))
 TO_TARGET = Experiment(family="entropic-ot", over="n", grid=(16, 32, 64), steps=1500, params=RANDOM_LAP,
                        seeds=16, quick_grid=(16, 24, 32), quick_seeds=8)
 
@@ -303,13 +335,19 @@ SNS = Algorithm(
               source="abstract and Section 4: sparsification gives O(n^2) per iteration, as Sinkhorn (C11.1)",
               experiment=Experiment(family="entropic-ot", over="n", grid=(8, 16, 32, 64, 128, 256), steps=22,
                                     params=RANDOM_LAP, seeds=16, quick_grid=(8, 16, 32, 64, 128), quick_seeds=8)),
+        Claim(name="converges", metric="error", kind="upper", form="target", free=(),
+              source="Section 4 and Table 1: Newton steps with a line search on the concave f reach machine "
+                     "accuracy (20 Sinkhorn + 9 Newton iterations on the random assignment problem)",
+              experiment=TO_TARGET),
         Claim(name="iteration-orders", metric="iteration_orders", kind="lower", form="1", free=(),
+              expected_failure=ORDERS_REASON,
               source="abstract and Table 1: orders of magnitude fewer iterations than Sinkhorn (C11.2)",
               experiment=TO_TARGET),
-        Claim(name="cost-ratio", metric="speedup", kind="lower", form="1", free=(),
+        Claim(name="cost-ratio", metric="speedup", kind="lower", form="1", free=(), expected_failure=COST_REASON,
               source="abstract: O(n^2) per iteration and fewer iterations, so less total cost than Sinkhorn",
               experiment=TO_TARGET),
         Claim(name="super-exponential", metric="error", kind="upper", form="C*rho**t", constants={"rho": 0.1},
+              expected_failure=LINEAR_REASON,
               source="Section 6 (before Table 1): 'possibly super-exponential' Newton stage, conjectured (C11.2)",
               experiment=Experiment(family="entropic-ot", over="t", grid=(22, 24, 26, 28, 30, 32),
                                     params={"n": 32, "eta": 76.8, "gap": 0.0}, seeds=16, quick_seeds=8)),
@@ -318,11 +356,13 @@ SNS = Algorithm(
         Mutant(name="dense", bug="no sparsification threshold: CG on the dense Hessian", hyper={"keep": None},
                breaks=("newton-cost",)),
         Mutant(name="wrong-sign", bug="Newton system solved for -grad f (a descent direction on a concave f)",
-               step=functools.partial(step, sign=-1.0), breaks=("iteration-orders", "cost-ratio")),
+               step=functools.partial(step, sign=-1.0), breaks=("converges",)),
         Mutant(name="no-line-search", bug="full Newton step, the backtracking line search skipped",
-               hyper={"step": 1.0}, breaks=("iteration-orders", "cost-ratio")),
+               hyper={"step": 1.0}, breaks=("converges",),
+               missed={"converges": "equivalent here: the full step was accepted at every Newton step, so the run is "
+                                    "the correct one's to the last digit (worst mean/bound 7.968e-05 both, quick)"}),
         Mutant(name="truncated-diagonal", bug="the diagonal blocks taken from the truncated P instead of P",
-               step=functools.partial(step, exact_diagonal=False), breaks=("iteration-orders", "cost-ratio")),
+               step=functools.partial(step, exact_diagonal=False), breaks=("converges",)),
     ),
     nulls=(FROZEN,),
 )
