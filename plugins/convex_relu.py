@@ -108,30 +108,25 @@ def read_off(v: torch.Tensor, w: torch.Tensor, balanced: bool = True) -> tuple[t
 
 def train(instance: ReluInstance, hyper: Hyper, gen: Gen) -> torch.Tensor:
     """Adam (full batch, cosine-decayed step) on the non-convex objective with m = 2 (n + 1) neurons from
-    ``starts`` random starts per seed, all at once: the best objective per seed (batch,). One intra-op thread:
-    the tensors are tiny, and on a loaded machine several threads cost 30 times more than they save."""
+    ``starts`` random starts per seed, all at once: the best objective per seed (batch,)."""
     n, starts, lr, steps = instance.x.shape[1], int(hyper["starts"]), float(hyper["lr"]), int(hyper["train_steps"])
     m = 2 * (n + 1)
     params = [gen.normal("start-u", 0, starts, 3, m) / math.sqrt(3), gen.normal("start-a", 0, starts, m) / math.sqrt(m)]
     moments = [[torch.zeros_like(p) for p in params] for _ in range(2)]
-    x, y, threads = instance.x[:, None], instance.y[:, None], torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        for t in range(1, steps + 1):
-            u, a = params
-            pre = x @ u                                                   # (batch, starts, n, m)
-            hidden = torch.relu(pre)
-            residual = (hidden * a[..., None, :]).sum(-1) - y              # (batch, starts, n)
-            grad_a = (hidden * residual[..., None]).sum(-2) + instance.beta * a
-            grad_u = x.transpose(-1, -2) @ ((pre > 0) * residual[..., None] * a[..., None, :]) + instance.beta * u
-            rate = lr * 0.5 * (1 + math.cos(math.pi * t / steps))
-            for i, grad in enumerate((grad_u, grad_a)):
-                moments[0][i] = 0.9 * moments[0][i] + 0.1 * grad
-                moments[1][i] = 0.999 * moments[1][i] + 0.001 * grad**2
-                params[i] = params[i] - rate * (moments[0][i] / (1 - 0.9**t)) / (
-                    (moments[1][i] / (1 - 0.999**t)).sqrt() + 1e-12)
-    finally:
-        torch.set_num_threads(threads)
+    x, y = instance.x[:, None], instance.y[:, None]
+    for t in range(1, steps + 1):
+        u, a = params
+        pre = x @ u                                                   # (batch, starts, n, m)
+        hidden = torch.relu(pre)
+        residual = (hidden * a[..., None, :]).sum(-1) - y              # (batch, starts, n)
+        grad_a = (hidden * residual[..., None]).sum(-2) + instance.beta * a
+        grad_u = x.transpose(-1, -2) @ ((pre > 0) * residual[..., None] * a[..., None, :]) + instance.beta * u
+        rate = lr * 0.5 * (1 + math.cos(math.pi * t / steps))
+        for i, grad in enumerate((grad_u, grad_a)):
+            moments[0][i] = 0.9 * moments[0][i] + 0.1 * grad
+            moments[1][i] = 0.999 * moments[1][i] + 0.001 * grad**2
+            params[i] = params[i] - rate * (moments[0][i] / (1 - 0.9**t)) / (
+                (moments[1][i] / (1 - 0.999**t)).sqrt() + 1e-12)
     return instance.squared(*params).min(1).values
 
 
