@@ -36,6 +36,8 @@ step budget sum_t eta_t = eta_0 / (1 - rho) = 10 is too small for the signal to 
   model of the paper beside the outliers): with the outliers and dense noise of size ``noise`` (||s|| about
   noise, in units of ||M*||_F), at alpha = 1e-6 and T = 3000, the error is O(noise) as noise -> 0, over noise
   in [1e-3, 1e-1] (kind upper on C*noise toward zero; our reading of "reaches the noise level", [R]).
+  Measured: full 0.9999 [0.9995, 1.0000] (the error is 0.364 noise at every grid point), quick 1.006 [0.980,
+  1.032], PASS; ``l2-loss``, ``constant-step`` and ``frozen`` FAIL it (quick).
 
 Measured (full, 16 seeds): ``subgm-small-init`` 1.304 [1.14, 1.468], PASS. Measured (quick, 8 seeds):
 ``subgm-small-init`` exponent 1.03 [0.91, 1.25] (final errors 1.3e-6, 4.2e-4,
