@@ -134,8 +134,7 @@ def train(instance: ReluInstance, hyper: Hyper, gen: Gen) -> torch.Tensor:
 
 def _solved(instance: ReluInstance, hyper: Hyper, **options: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Every seed's program (the loop over seeds cvxpy needs): values (batch,), V and W (batch, 3, P)."""
-    masks = instance.masks
-    masks = masks[:, :, :: int(hyper["stride"])]
+    masks = instance.masks[:, :, :: int(hyper["stride"])]
     out = [solve(*(t[b].cpu().numpy() for t in (instance.x, instance.y, masks)), instance.beta, **options)
            for b in range(instance.batch)]
     as_tensor = functools.partial(torch.as_tensor, dtype=instance.x.dtype, device=instance.x.device)
@@ -168,7 +167,7 @@ def attacked(instance: ReluInstance, u: torch.Tensor, a: torch.Tensor, steps: in
     x, y, eps = instance.x, instance.y, instance.eps
     delta = torch.zeros_like(x)
     for _ in range(steps):
-        grad = ((x + delta) @ u > 0) * a[:, None, :] @ u.transpose(1, 2)  # df/dx (batch, n, 3)
+        grad = (((x + delta) @ u > 0) * a[:, None, :]) @ u.transpose(1, 2)  # df/dx (batch, n, 3)
         delta = (delta - eps / 4 * y[..., None] * torch.sign(grad)).clamp(-eps, eps)
         delta[..., 2] = 0.0
     hinge = torch.relu(1 - y * instance.network(u, a, x + delta)).sum(1)
