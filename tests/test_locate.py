@@ -4,14 +4,16 @@ seeds do not reproduce, is an error."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 
 import numpy as np
 import torch
-from fakes import bandit_experiment, make_algorithm, nan_algorithm
+from fakes import bandit_experiment, make_algorithm, make_claim, nan_algorithm
 
-from theory import run
+from theory import Status, check, run
 from theory.instances.bandits import BERNOULLI
+from theory.model import MutantResult
 
 GRID = (8.0, 16.0, 32.0, 64.0)
 
@@ -46,7 +48,7 @@ def _run(step=None, algorithm=None):
 
 def test_a_nan_is_located_at_the_plugins_step_and_line():
     trace = _run(_dividing_step)
-    assert trace.status == "error"
+    assert trace.status == "diverged"
     line = inspect.getsourcelines(_dividing_step)[1] + 2  # the division
     assert "metric 'x' is inf for 4 of 4 seeds (first at grid point 16)" in trace.message
     assert (f"the state's x first turned non-finite at step 11, at tests/test_locate.py:{line} in _dividing_step"
@@ -65,6 +67,15 @@ def test_a_draw_from_torchs_global_generator_is_an_error():
     assert trace.status == "error" and trace.metrics == {}
     assert "the run drew from torch's global generator" in trace.message
     assert "draw every random number from gen" in trace.message
+
+
+def test_a_diverged_run_fails_its_claim_and_so_a_diverging_mutant_is_caught():
+    trace = _run(_dividing_step)
+    claim = make_claim("C*T", grid=GRID, metric="x")
+    verdict = check(claim, trace)
+    assert verdict.status is Status.FAIL and verdict.test == "run"
+    assert verdict.evidence.startswith("the run diverged: metric 'x' is inf")
+    assert MutantResult(verdict, dataclasses.replace(verdict, status=Status.PASS)).caught
 
 
 def test_a_draw_from_numpys_global_generator_is_an_error():

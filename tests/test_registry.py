@@ -186,6 +186,13 @@ def test_invalid_claim(no_entry_points, change, says):
     assert "bad-claim" not in registry.algorithms
 
 
+def test_a_hyper_parameter_named_like_the_grid_variable_is_refused(no_entry_points):
+    """A form C*T**(-1/3) would read a hyper-parameter T's fixed value, and its claimed exponent would be 0."""
+    registry = build(("clash", AlgorithmsPlugin(dataclasses.replace(valid_algorithm("clash"), hyper={"T": 4}))))
+    error = only_error(registry, "clash")
+    assert "hyper-parameter 'T' is named like the variable the claim is judged over" in error.cause
+
+
 class LazyPlugin:
     """Builds its algorithm inside the hook, as a plugin module does at import: a refusal at construction is
     then the plugin's load error."""

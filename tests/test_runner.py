@@ -158,9 +158,9 @@ def test_exception_in_step_is_an_error_trace_with_message_and_location():
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
-def test_non_finite_metric_is_an_error_naming_the_metric_and_grid_point(bad):
+def test_non_finite_metric_is_a_divergence_naming_the_metric_and_grid_point(bad):
     trace = run_fake(nan_algorithm(bad))
-    assert trace.status == "error"
+    assert trace.status == "diverged" and trace.metrics == {}
     assert f"metric 'loss' is {bad} for 1 of 4 seeds (first at grid point 16)" in trace.message
     assert "diverged or divided by 0" in trace.message
 

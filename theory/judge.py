@@ -37,6 +37,8 @@ def check(claim: Claim, trace: Trace, hyper: Mapping[str, object] | None = None,
     """Judge ``claim`` on ``trace``; ``hyper`` binds hyper-parameter symbols used in the form."""
     base: dict[str, Any] = dict(algorithm=trace.algorithm, claim=claim.name, level=claim.level, source=claim.source,
                                 seeds=len(trace.seeds), expected_failure=claim.expected_failure, mutant_of=mutant_of)
+    if trace.status == "diverged":  # a metric no bound holds for: the claim fails, whatever its form
+        return Verdict(**base, status=Status.FAIL, test="run", evidence=f"the run diverged: {trace.message}")
     if trace.status != "ok":
         status = Status.TIMEOUT if trace.status == "timeout" else Status.ERROR
         return Verdict(**base, status=status, test="run", evidence=trace.message)

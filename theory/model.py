@@ -19,7 +19,8 @@ from theory.claims import Experiment
 
 @dataclass(frozen=True, kw_only=True)
 class Trace:
-    """Metrics of one run: ``metrics[name]`` has shape ``(seeds, grid)``; ``status`` is ok, error or timeout."""
+    """Metrics of one run: ``metrics[name]`` has shape ``(seeds, grid)``; ``status`` is ok, error, diverged (a
+    metric turned NaN or infinite: the message says where) or timeout."""
 
     algorithm: str
     version: str

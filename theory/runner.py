@@ -1,7 +1,8 @@
 """Run an Algorithm on an instance family over a grid and a batch of seeds, returning a Trace.
 
 The runner measures and never judges: an exception in a plugin, a non-finite metric or a run past its time
-limit is recorded on the Trace (status ``error`` or ``timeout`` with the message) and the caller goes on.
+limit is recorded on the Trace (status ``error``, ``diverged`` or ``timeout`` with the message) and the caller
+goes on.
 Seeds are the first axis of every tensor: one ``step`` call advances all of them. Metrics stay on the device
 until the run ends, so the step loop never waits for the device.
 """
@@ -76,13 +77,16 @@ def run(algorithm: Algorithm, family: Family, experiment: Experiment, grid: Sequ
                 metrics = _collect(algorithm, values, len(seeds), grid)
             except NonFiniteMetric as exc:
                 origin = _origin(algorithm, family, experiment, grid[exc.point], gen_seeds, check_time)
-                raise MeasureError(f"{exc}; {origin}") from None
+                raise NonFiniteMetric(f"{exc}; {origin}", exc.point) from None
             drew = drew_from_global(generators)
             if drew:
                 raise MeasureError(drew)
     except RunTimeout:
         return Trace(**common, metrics={}, status="timeout", elapsed_s=time.monotonic() - started,
                      message=f"run exceeded its time limit of {limit:g} s")
+    except NonFiniteMetric as exc:  # the algorithm diverged (or divided by 0): a result, judged as such
+        return Trace(**common, metrics={}, status="diverged", elapsed_s=time.monotonic() - started,
+                     message=f"{exc}")
     except Exception as exc:  # a plugin's bug is a result to report, not a crash of the whole sweep
         return Trace(**common, metrics={}, status="error", elapsed_s=time.monotonic() - started,
                      message=_describe(exc))
