@@ -213,9 +213,10 @@ def test_audit_exits_0_when_every_mutant_is_caught(install, capsys):
 
 def test_audit_json_rows_pair_mutants_with_the_correct_version(install, capsys):
     install(("fake", fakes.Plugin(fakes.algorithm())))
-    code, found = rows(capsys, "audit")
+    code, out, _ = theorycheck(capsys, "audit", "--json")
     assert code == 0
-    [claim] = found
+    [claim] = json.loads(out)["claims"]
+    assert json.loads(out)["summary"]["mutants_caught"] == 1
     assert (claim["algorithm"], claim["verdict"], claim["nulls"], claim["generated"]) == ("fake", "PASS", [], [])
     assert [(r["algorithm"], r["mutant_of"], r["verdict"], r["caught"]) for r in claim["mutants"]] == [
         ("fake[linear]", "fake", "FAIL", True)]

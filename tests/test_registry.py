@@ -174,6 +174,7 @@ def test_hook_with_a_wrong_signature(no_entry_points):
     (dict(metric="loss"), "claim 'rate' is on unknown metric 'loss' (the algorithm measures regret, reward)"),
     (dict(form="C*sqrt(T)*mystery"), "the unknown symbol 'mystery'"),
     (dict(form="sqrt(C*T)"), "free constant C must be a plain factor"),
+    (dict(form="C*calls", against="calls"), "claim 'rate' is against 'calls', which the algorithm does not measure"),
     (dict(experiment=Experiment(family="nowhere", over="T", grid=(1, 2, 3))),
      "claim 'rate' names unknown family 'nowhere'"),
 ])

@@ -100,16 +100,19 @@ def test_edit_rerun_restore_report_agrees_with_the_cli(plugin, tmp_path, capsys)
     db, out = str(tmp_path / "results.sqlite"), tmp_path / "report"
     audit = ["audit", "workflow-alg", "--store", db, "-q", "--json"]
     code, first, _ = _cli(capsys, *audit)
-    assert code == 0 and _verdicts(json.loads(first)) == ["PASS", "FAIL"]
+    assert code == 0 and _verdicts(json.loads(first)["claims"]) == ["PASS", "FAIL"]
+    summary = json.loads(first)["summary"]  # the power and size of the audit's last line, as numbers
+    assert (summary["mutants_caught"], summary["mutant_checks"]) == (1, 1)
+    assert (summary["correct_claims_failed"], summary["correct_claims_judged"]) == (0, 1)
 
     plugin("C*log(T)")  # an edit that breaks the claim: a new source digest, so new runs
     code, edited, _ = _cli(capsys, *audit)
-    assert code == 1 and json.loads(edited)[0]["verdict"] == "FAIL"
+    assert code == 1 and json.loads(edited)["claims"][0]["verdict"] == "FAIL"
 
     plugin("C*sqrt(T)")  # restored: the first runs are current again and reused
     code, restored, err = _cli(capsys, *audit)
     assert code == 0 and "0 computed" in err
-    cli_rows = json.loads(restored)
+    cli_rows = json.loads(restored)["claims"]
     assert _verdicts(cli_rows) == ["PASS", "FAIL"]
 
     code, said, _ = _cli(capsys, "report", "--store", db, "--out", str(out))

@@ -137,3 +137,21 @@ def observed_size(audits: Sequence[ClaimAudit]) -> tuple[int, int]:
     """Correct claims (no expected failure) that FAILed, and how many were judged."""
     judged = [a.result for a in audits if not a.result.verdict.expected_failure]
     return sum(outcome(r) == "FAIL" for r in judged), len(judged)
+
+
+def summary(audits: Sequence[ClaimAudit], repeated: Sequence[Sequence[Verdict]]) -> dict[str, object]:
+    """Power and observed size as numbers (what the audit's last line says, and ``--json`` carries): mutant
+    checks caught, generated mutants caught, and correct claims that FAILed, over each base seed in
+    ``repeated`` (the first is the audit's own)."""
+    mutants = [r for a in audits for _, r in a.mutants]
+    generated = [g for a in audits for g in a.counted]
+    failed, judged = observed_size(audits)
+    every = [v for run in repeated for v in run if not v.expected_failure]
+    return {"mutant_checks": len(mutants), "mutants_caught": sum(r.caught for r in mutants),
+            "generated_counted": len(generated), "generated_caught": sum(g.caught for g in generated),
+            "correct_claims_judged": judged, "correct_claims_failed": failed,
+            "levels": sorted({a.result.verdict.level for a in audits}),
+            "base_seeds": len(repeated), "verdicts_over_base_seeds": len(every),
+            "failed_over_base_seeds": sum(v.status is Status.FAIL for v in every),
+            "base_seeds_with_a_fail": sum(any(v.status is Status.FAIL and not v.expected_failure for v in run)
+                                          for run in repeated)}

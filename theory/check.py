@@ -115,6 +115,11 @@ def check(claim: Claim, trace: Trace, hyper: Mapping[str, object] | None = None,
                        evidence=f"trace has no metric {claim.metric!r} (has {sorted(trace.metrics)})")
     if claim.kind == "privacy":
         return _privacy(claim, trace, hyper or {}, base)
+    if claim.against is not None:
+        x = axis_values(claim, trace)
+        if isinstance(x, str):
+            return Verdict(**base, status=Status.ERROR, test="run", evidence=x)
+        trace = dataclasses.replace(trace, grid=tuple(float(v) for v in x))
     values = trace.metrics[claim.metric]
     curve = FormCurve(claim, trace, hyper or {})
     tests = stats.mean_tests(values, curve.values, claim.level)
@@ -127,6 +132,20 @@ def check(claim: Claim, trace: Trace, hyper: Mapping[str, object] | None = None,
     if claim.explicit:
         return dataclasses.replace(_envelope(claim, values, trace.dtype, curve, base), **constant)
     return dataclasses.replace(_rate(claim, trace, values, curve, base), **constant)
+
+
+def axis_values(claim: Claim, trace: Trace) -> np.ndarray | str:
+    """The x of each grid point the claim is judged at: the grid, or the mean over seeds of the counter the claim
+    is ``against``; a string says why a counter cannot serve as an axis."""
+    if claim.against is None:
+        return np.asarray(trace.grid, dtype=float)
+    if claim.against not in trace.metrics:
+        return f"claim is against {claim.against!r}, which the trace does not measure (has {sorted(trace.metrics)})"
+    x = np.asarray(trace.metrics[claim.against], dtype=float).mean(axis=0)
+    if not np.all(np.isfinite(x)) or np.any(x <= 0) or np.any(np.diff(x) <= 0):
+        return (f"counter {claim.against!r} must be positive, finite and strictly increasing along the grid to "
+                f"serve as the axis; its means are {np.array2string(x, precision=4)}")
+    return x
 
 
 def hidden_constant(claim: Claim, tests: stats.MeanTests, curve: FormCurve, grid: tuple[float, ...],
@@ -168,7 +187,7 @@ class FormCurve:
         numeric_hyper = {k: exact_number(v) for k, v in hyper.items()
                          if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
         expr = claim.expression(frozenset(numeric_hyper))
-        self.x = x = sympy.Symbol(experiment.over, positive=True)
+        self.x = x = sympy.Symbol(claim.axis, positive=True)
         self.bottom, self.top = trace.grid[0], trace.grid[-1]
         fixed = experiment.scalars()
         subs: dict[sympy.Symbol, sympy.Expr] = {
@@ -210,7 +229,7 @@ class FormCurve:
                         if exponent == -math.inf else None)
         except (NotImplementedError, TypeError, ValueError) as exc:
             raise ClaimError(f"claim {self.claim.name!r}: cannot find how form {self.claim.form!r} scales in "
-                             f"{self.claim.experiment.over} ({type(exc).__name__})") from None
+                             f"{self.claim.axis} ({type(exc).__name__})") from None
         return exponent, log_rate
 
 
@@ -238,7 +257,7 @@ def _exact(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, bas
     status = Status.PASS if worst <= tolerance else Status.FAIL
     against = f"atol {tolerance:.1g}" if claim.atol is not None else f"tolerance {tolerance:.1g} for {trace.dtype}"
     return Verdict(**base, status=status, test="exact", estimate=worst, claimed=tolerance, threshold=tolerance,
-                   evidence=f"largest {what} error {worst:.3g} (seed {trace.seeds[seed]}, {claim.experiment.over}="
+                   evidence=f"largest {what} error {worst:.3g} (seed {trace.seeds[seed]}, {claim.axis}="
                             f"{trace.grid[point]:g}) against {against}")
 
 
@@ -255,7 +274,7 @@ def _envelope(claim: Claim, values: np.ndarray, dtype: str, curve: FormCurve, ba
     broken = stats.holm(confident_outside, alpha)
     worst = int(np.argmax(ratio) if upper else np.argmin(ratio))
     bound_ci = (float(tests.lower[worst] / curve.values[worst]), float(tests.upper[worst] / curve.values[worst]))
-    where = ", ".join(f"{claim.experiment.over}={base['rows'][i].x:g}" for i in np.flatnonzero(broken))
+    where = ", ".join(f"{claim.axis}={base['rows'][i].x:g}" for i in np.flatnonzero(broken))
     side = "above" if upper else "below"
     if broken.any():
         status, evidence = Status.FAIL, f"mean credibly {side} the bound at {where} (Holm, alpha={alpha:g})"
@@ -264,7 +283,7 @@ def _envelope(claim: Claim, values: np.ndarray, dtype: str, curve: FormCurve, ba
         if (ratio[worst] > 1) if upper else (ratio[worst] < 1):
             evidence += f" (on it to within rounding, {stats.ROUNDING_ULPS} ulps of {dtype})"
     else:
-        unsure = ", ".join(f"{claim.experiment.over}={base['rows'][i].x:g}"
+        unsure = ", ".join(f"{claim.axis}={base['rows'][i].x:g}"
                            for i in np.flatnonzero(confident_inside > alpha))
         status, evidence = Status.INCONCLUSIVE, f"cannot tell whether the mean is {side} the bound at {unsure}"
     power = stats.envelope_power(tests, curve.values, claim.level, upper, base["seeds"])
@@ -294,7 +313,7 @@ def _rate(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, base
         raise ClaimError(f"claim {claim.name!r}: form {claim.form!r} grows exponentially; no rate test applies")
     if linear and claim.toward == "zero":
         raise ClaimError(f"claim {claim.name!r}: a contraction ({claim.form!r}) is a claim as "
-                         f"{claim.experiment.over} grows; toward='zero' does not apply")
+                         f"{claim.axis} grows; toward='zero' does not apply")
     order = np.arange(len(trace.grid)) if claim.toward == "infinity" else np.arange(len(trace.grid))[::-1]
     grid, values, form = np.asarray(trace.grid, dtype=float)[order], values[:, order], curve.values[order]
     means = values.mean(axis=0)
@@ -303,7 +322,7 @@ def _rate(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, base
     floor = stats.precision_floor(trace.dtype, float(abs(means[0])))
     start = int(len(grid) * (1 - claim.tail))
     window = [i for i in range(start, len(grid)) if means[i] > floor]
-    over = claim.experiment.over
+    over = claim.axis
     if claim.kind in ("theta", "lower") and not np.any(values[:, start:]):
         # A metric that is exactly 0 has no logarithm, but no positive C makes C times the form 0 either.
         return Verdict(**base, status=Status.FAIL, test=test,

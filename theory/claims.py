@@ -249,6 +249,10 @@ class Claim:
     (``|metric - form| <= atol``: the way to claim equality with 0); ``tail`` is the share of the grid, from its
     asymptotic end, that rate fits use; ``toward`` is that end: ``"infinity"`` (the default: the claim is about
     large x) or ``"zero"`` (an eps -> 0 claim, fitted on the smallest x).
+    ``against`` names a counter the algorithm measures (``calls``: oracle calls so far) to judge the claim in
+    instead of the grid variable: x at each grid point is the counter's mean over seeds, and the form is written
+    over that name (``C*calls**(-1/4)``), since a method whose cost per step varies has one rate in steps and
+    another in the work it does.
     ``expected_failure`` declares, with its reason (the measured estimate and CI), a claim known not to PASS on
     this instance: a FAIL or an INCONCLUSIVE verdict is then shown as XFAIL, a PASS as XPASS.
     ``quick_expected_failure`` declares the same for the ``--quick`` budget alone (a quick grid that stops short
@@ -291,6 +295,7 @@ class Claim:
     toward: Literal["infinity", "zero"] = "infinity"
     pairs: tuple[tuple[str, str], ...] = ()
     curve: Literal["point", "gaussian"] = "point"
+    against: str | None = None
 
     def __post_init__(self) -> None:
         if self.toward not in ("infinity", "zero"):
@@ -327,6 +332,26 @@ class Claim:
         for name in self.free:
             check_symbol_name(name, f"claim {self.name!r}: the free constant")
         self.constant_values()
+        if self.against is not None:
+            self._check_against()
+
+    def _check_against(self) -> None:
+        what = f"claim {self.name!r}: against"
+        check_symbol_name(self.against, what)
+        taken = set(self.free) | set(self.constants) | set(self.experiment.params) | {self.experiment.over}
+        if self.against in taken:
+            raise ClaimError(f"{what} {self.against!r} is already a free constant, a constant, a parameter or "
+                             "the grid variable")
+        if self.kind == "privacy":
+            raise ClaimError(f"{what}: a privacy claim is judged at each grid point, not along a counter")
+        if self.experiment.depends_on_over():
+            raise ClaimError(f"{what}: the experiment's parameters are written over {self.experiment.over}, "
+                             f"which the form, written over {self.against}, cannot see")
+
+    @property
+    def axis(self) -> str:
+        """The variable the form is written over and the rate fitted in: the grid's, or the counter ``against``."""
+        return self.against or self.experiment.over
 
     def constant_values(self) -> dict[str, sympy.Expr]:
         """``constants`` as sympy numbers: a number as it is, a string parsed as a form without symbols
@@ -347,6 +372,8 @@ class Claim:
         """The parsed form; every symbol must be the scaling variable, a parameter, a hyper-parameter,
         a named constant or a declared free constant."""
         names = self.experiment.symbols() | set(hyper_names) | set(self.constants) | set(self.free)
+        if self.against is not None:
+            names = (names - {self.experiment.over}) | {self.against}
         expr = parse_form(self.form, names)
         for name in self.free:
             symbol = sympy.Symbol(name, positive=True)

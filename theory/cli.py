@@ -280,7 +280,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
     missed and the share of generated mutants it catches; then power and observed size."""
     from theory import audit
     from theory.cases import claim_cases, mutant_cases, outcome, pairs, verdict
-    from theory.check import Status
 
     registry, algorithms = _selected(args)
     harness = _harness(registry, args)
@@ -294,8 +293,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         again = _harness(registry, args, base_seed=args.seed + repeat)
         _measure(again, claims, args)
         repeated.append([verdict(again, algorithm, claim) for algorithm, claim in claims])
+    numbers = audit.summary(audits, repeated)
     if args.json:
-        print(json.dumps([a.data() for a in audits], indent=2))
+        print(json.dumps({"claims": [a.data() for a in audits], "summary": numbers}, indent=2))
     else:
         table = _table("algorithm", "claim", "verdict", "null learners (must FAIL)", "mutants", "generated mutants",
                        title="Audit")
@@ -305,23 +305,24 @@ def cmd_audit(args: argparse.Namespace) -> int:
                  a.generated_share())
         _console().print(table)
         _console().print(_verdict_table([a.result for a in audits], "Correct versions", power=True))
-        mutants = [r for a in audits for _, r in a.mutants]
-        caught = sum(r.caught for r in mutants)
-        generated = [g for a in audits for g in a.counted]
-        failed, judged = audit.observed_size(audits)
-        levels = ", ".join(sorted({f"{a.result.verdict.level:.0%}" for a in audits})) or "-"
-        size = f"{failed}/{judged} correct claims FAILed ({_share(failed, judged)})"
-        if len(repeated) > 1:
-            every = [v for run in repeated for v in run if not v.expected_failure]
-            false = sum(v.status is Status.FAIL for v in every)
-            runs = sum(any(v.status is Status.FAIL and not v.expected_failure for v in run) for run in repeated)
-            size = (f"{false}/{len(every)} correct-claim verdicts FAILed over {len(repeated)} base seeds "
-                    f"({_share(false, len(every))}; {runs}/{len(repeated)} runs with a FAIL)")
-        _summary(f"power: {caught}/{len(mutants)} hand-written mutant checks caught ({_share(caught, len(mutants))}), "
-                 f"{sum(g.caught for g in generated)}/{len(generated)} generated "
-                 f"({_share(sum(g.caught for g in generated), len(generated))}); observed size: {size} at level "
-                 f"{levels}" + _teeth([a.result for a in audits]) + "; " + _family_wise(repeated[0]), registry)
+        _summary(_audit_line(numbers) + _teeth([a.result for a in audits]) + "; " + _family_wise(repeated[0]),
+                 registry)
     return 1 if any(a.blocking() for a in audits) or registry.errors else 0
+
+
+def _audit_line(n: dict) -> str:
+    """``power: 5/6 hand-written mutant checks caught (83%), ...; observed size: ...``."""
+    caught, checks = n["mutants_caught"], n["mutant_checks"]
+    generated, counted = n["generated_caught"], n["generated_counted"]
+    failed, judged = n["correct_claims_failed"], n["correct_claims_judged"]
+    size = f"{failed}/{judged} correct claims FAILed ({_share(failed, judged)})"
+    if n["base_seeds"] > 1:
+        false, every = n["failed_over_base_seeds"], n["verdicts_over_base_seeds"]
+        size = (f"{false}/{every} correct-claim verdicts FAILed over {n['base_seeds']} base seeds "
+                f"({_share(false, every)}; {n['base_seeds_with_a_fail']}/{n['base_seeds']} runs with a FAIL)")
+    levels = ", ".join(f"{level:.0%}" for level in n["levels"]) or "-"
+    return (f"power: {caught}/{checks} hand-written mutant checks caught ({_share(caught, checks)}), "
+            f"{generated}/{counted} generated ({_share(generated, counted)}); observed size: {size} at level {levels}")
 
 
 def _versus(args: argparse.Namespace) -> int:

@@ -171,6 +171,9 @@ def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
         for name in (claim.neighbour, *(n for pair in claim.pairs for n in pair)):
             if name and name not in algorithm.metric_names:
                 raise ClaimError(f"claim {claim.name!r} names unknown neighbour metric {name!r}")
+        if claim.against is not None and claim.against not in algorithm.metric_names:
+            raise ClaimError(f"claim {claim.name!r} is against {claim.against!r}, which the algorithm does not "
+                             f"measure (it measures {', '.join(algorithm.metric_names)})")
         if isinstance(claim.delta, str):
             parse_form(claim.delta, claim.experiment.symbols() | set(algorithm.hyper) | set(claim.constants))
         if claim.experiment.family not in families:
@@ -210,9 +213,11 @@ def _validate_nulls(algorithm: Algorithm, claim: Claim, family: Family) -> None:
         raise ClaimError(f"claim {claim.name!r} names unknown null learner(s) {sorted(unknown)} "
                          f"(known: {sorted(known) or 'none'})")
     for null in algorithm.nulls_for(claim, family):
-        if claim.metric not in (null.metric_names or algorithm.metric_names):
-            raise ClaimError(f"null learner {null.name!r} does not measure {claim.metric!r}, the metric of "
-                             f"claim {claim.name!r}")
+        measured = null.metric_names or algorithm.metric_names
+        for metric in (claim.metric, claim.against):
+            if metric is not None and metric not in measured:
+                raise ClaimError(f"null learner {null.name!r} does not measure {metric!r}, which claim "
+                                 f"{claim.name!r} needs")
 
 
 def _validate_family(family: Family) -> None:

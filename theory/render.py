@@ -79,7 +79,7 @@ def algorithm_row(a: Algorithm, plugin: str) -> dict[str, Any]:
     paper = {"title": a.paper.title, "authors": a.paper.authors, "year": a.paper.year, "arxiv": a.paper.arxiv}
     from theory.export import experiment_data
 
-    claims = [{"name": c.name, "kind": c.kind, "form": c.form, "metric": c.metric, "over": c.experiment.over,
+    claims = [{"name": c.name, "kind": c.kind, "form": c.form, "metric": c.metric, "over": c.axis,
                "source": c.source, "expected_failure": c.expected_failure, "statement": describe_claim(c),
                "experiment": experiment_data(c.experiment)} for c in a.claims]
     mutants = [{"name": m.name, "bug": m.bug, "breaks": list(m.breaks)} for m in a.mutants]
@@ -94,7 +94,9 @@ def describe_claim(claim: Claim) -> str:
         return (f"({claim.form}, {claim.delta})-DP: {claim.metric} vs {claim.neighbour} on neighbouring inputs, "
                 f"over {claim.experiment.over} ({claim.source})")
     constants = "" if claim.explicit else f"{', '.join(claim.free)} free; "
-    return (f"{claim.metric} {RELATIONS[claim.kind]} {claim.form} as {claim.experiment.over} grows "
+    along = (f" (the mean {claim.against} at each {claim.experiment.over} of the grid)"
+             if claim.against else "")
+    return (f"{claim.metric} {RELATIONS[claim.kind]} {claim.form} as {claim.axis} grows{along} "
             f"({constants}{claim.source})")
 
 
@@ -105,18 +107,18 @@ def verdict_text(verdict: Verdict, claim: Claim, label: str | None = None) -> st
              f"({verdict.test} test, {verdict.seeds} seeds)", f"  claimed:  {describe_claim(claim)}",
              f"  instance: {instance_text(claim)}"]
     if verdict.estimate is not None:
-        what = ESTIMATES.get(verdict.test, "estimate").format(over=claim.experiment.over)
+        what = ESTIMATES.get(verdict.test, "estimate").format(over=claim.axis)
         bound = "" if verdict.threshold is None else f" (decision threshold {number(verdict.threshold)})"
         lines.append(f"  measured: {what} = {number(verdict.estimate)}, CI {interval(verdict.ci)}; "
                      f"claimed {number(verdict.claimed)}{bound}")
     if verdict.detectable is not None:
         lines.append(f"  power:    {detectable(verdict, claim)}")
     if verdict.constant is not None or verdict.looseness:
-        lines.append(f"  constant: {constant_text(verdict, claim.experiment.over)}")
+        lines.append(f"  constant: {constant_text(verdict, claim.axis)}")
     if verdict.expected_failure:
         lines.append(f"  expected to fail: {verdict.expected_failure}")
     if verdict.rows:
-        lines += ["", *("  " + line for line in rows_table(verdict, claim.experiment.over)), ""]
+        lines += ["", *("  " + line for line in rows_table(verdict, claim.axis)), ""]
     lines.append(f"  evidence: {verdict.evidence}")
     return "\n".join(lines)
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from theory import stats
 from theory.cases import Case, outcome
-from theory.check import Status, Verdict
+from theory.check import Status, Verdict, axis_values
 from theory.claims import Claim
 from theory.errors import TheoryError
 from theory.harness import Budget
@@ -309,7 +309,7 @@ def _claim_plot(base: str, name: str, group: list[_Result], plots: Path) -> dict
                    f"claimed rate, constant the {'largest under' if lower else 'smallest over'} every mean")
     else:
         claimed = (form, {"envelope": "claimed bound", "privacy": "claimed epsilon"}.get(v.test, "claimed value"))
-    over = anchor.claim.experiment.over if anchor.claim else anchor.trace.experiment.over
+    over = anchor.claim.axis if anchor.claim else anchor.trace.experiment.over
     level = f"band: one-sided {v.level:g} bounds on the mean over {v.seeds} seeds"
     metric = anchor.metric or "metric"
     if v.test in ("privacy", "privacy-gdp"):  # rows hold the plug-in value and its lower bound, not a mean
@@ -334,7 +334,8 @@ def _comparisons(results: Sequence[_Result], plots: Path) -> list[dict[str, Any]
         if r.mutant is not None or r.metric is None or r.metric not in r.trace.metrics:
             continue
         e = r.trace.experiment
-        key = json.dumps([e.family, e.over, _params(e.params), r.metric])
+        axis = r.claim.axis if r.claim else e.over
+        key = json.dumps([e.family, axis, _params(e.params), r.metric])
         groups.setdefault(key, {})[r.verdict.algorithm] = r
     out = []
     for key, members in sorted(groups.items()):
@@ -347,11 +348,17 @@ def _comparisons(results: Sequence[_Result], plots: Path) -> list[dict[str, Any]
         series, slopes = [], []
         for name, r in sorted(members.items()):
             values = r.trace.metrics[metric]
-            tests = stats.mean_tests(values, np.zeros(len(r.trace.grid)), r.verdict.level)
-            slope = _slope(values, np.asarray(r.trace.grid, dtype=float), r.verdict.level, log_x)
+            # x: the grid, or (a claim against an oracle counter) the counter's mean at each grid point
+            x = axis_values(r.claim, r.trace) if r.claim else np.asarray(r.trace.grid, dtype=float)
+            if isinstance(x, str):
+                continue
+            tests = stats.mean_tests(values, np.zeros(len(x)), r.verdict.level)
+            slope = _slope(values, x, r.verdict.level, log_x)
             slopes.append(f"{name}: {slope}")
-            series.append((name, f"{name} ({len(r.trace.seeds)} seeds): {slope}", list(r.trace.grid),
+            series.append((name, f"{name} ({len(r.trace.seeds)} seeds): {slope}", list(x),
                            list(tests.mean), list(tests.lower), list(tests.upper)))
+        if len(series) < 2:
+            continue
         title = f"{metric} on {family} over {over}"
         files = draw(slug("compare", family, over, params, metric), plots, series, None, over, metric, title,
                      log_x=log_x)

@@ -20,6 +20,7 @@ import torch
 
 from theory.backend import environment, resolve_device, resolve_dtype
 from theory.claims import Experiment
+from theory.locate import drew_from_global, global_generators, nonfinite_origin
 from theory.model import Trace
 from theory.random import Gen
 from theory.spec import Algorithm, Family
@@ -36,6 +37,14 @@ class MeasureError(Exception):
     """A metric with the wrong shape or a non-finite value."""
 
 
+class NonFiniteMetric(MeasureError):
+    """A metric that is NaN or infinite at grid point ``point``."""
+
+    def __init__(self, message: str, point: int):
+        super().__init__(message)
+        self.point = point
+
+
 def run(algorithm: Algorithm, family: Family, experiment: Experiment, grid: Sequence[float],
         seeds: Sequence[int], device: str = "cpu", timeout_s: float | None = None) -> Trace:
     """Run ``algorithm`` on ``experiment`` at every grid point for every seed, in one batch."""
@@ -48,6 +57,7 @@ def run(algorithm: Algorithm, family: Family, experiment: Experiment, grid: Sequ
                   environment={**environment(torch_device),
                                "path": "kernel" if uses_kernel(algorithm, torch_device) else "step"})
     previous_dtype, previous_threads = torch.get_default_dtype(), torch.get_num_threads()
+    generators = global_generators()
     try:
         with _deadline(limit) as check_time:
             torch.set_default_dtype(resolve_dtype(algorithm.dtype))
@@ -61,7 +71,14 @@ def run(algorithm: Algorithm, family: Family, experiment: Experiment, grid: Sequ
                 values = _run_anytime(algorithm, family, experiment, grid, gen_seeds, check_time)
             if values is None:
                 values = _run_per_point(algorithm, family, experiment, grid, gen_seeds, check_time)
-            metrics = _collect(algorithm, values, len(seeds), grid)
+            try:
+                metrics = _collect(algorithm, values, len(seeds), grid)
+            except NonFiniteMetric as exc:
+                origin = _origin(algorithm, family, experiment, grid[exc.point], gen_seeds, check_time)
+                raise MeasureError(f"{exc}; {origin}") from None
+            drew = drew_from_global(generators)
+            if drew:
+                raise MeasureError(drew)
     except RunTimeout:
         return Trace(**common, metrics={}, status="timeout", elapsed_s=time.monotonic() - started,
                      message=f"run exceeded its time limit of {limit:g} s")
@@ -194,12 +211,27 @@ def _collect(algorithm: Algorithm, values: list[Mapping[str, torch.Tensor]], bat
         bad = ~np.isfinite(array)
         if bad.any():
             seed, point = np.argwhere(bad)[0]
-            raise MeasureError(f"metric {name!r} is {array[seed, point]} for {int(bad.any(1).sum())} of {batch} "
-                               f"seeds (first at grid point {grid[point]:g}): the algorithm diverged or divided by 0")
+            raise NonFiniteMetric(f"metric {name!r} is {array[seed, point]} for {int(bad.any(1).sum())} of {batch} "
+                                  f"seeds (first at grid point {grid[point]:g}): the algorithm diverged or divided "
+                                  f"by 0", int(point))
     return metrics
 
 
+def _origin(algorithm: Algorithm, family: Family, experiment: Experiment, x: float, seeds: torch.Tensor,
+            check_time: Callable[[], None]) -> str:
+    """Where the run first made a non-finite number: replayed alone at grid point ``x`` (theory.locate)."""
+    steps = 1 if algorithm.schedule == "once" else experiment.steps or int(round(x))
+    gen = Gen(seeds)
+    try:
+        instance = family.instance(experiment.at(x), gen)
+        return nonfinite_origin(algorithm, instance, _hyper(algorithm, steps), gen, steps, check_time)
+    except RunTimeout:
+        return "replaying the run to locate it passed the time limit"
+
+
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, MeasureError):  # already says where, in the plugin's terms
+        return f"{type(exc).__name__}: {exc}"
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" (at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
     return f"{type(exc).__name__}: {exc}{where}"

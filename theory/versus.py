@@ -36,17 +36,17 @@ def cmd_versus(args: argparse.Namespace) -> int:
     pairs = []
     for algorithm in algorithms:
         own = next((c for c in algorithm.claims if c.metric == anchor.metric and c.kind != "privacy"
-                    and c.experiment.family == experiment.family), None)
+                    and c.experiment.family == experiment.family and c.against == anchor.against), None)
         if own is None:
-            raise UsageError(f"{algorithm.name} has no claim on {anchor.metric!r} on the family "
-                             f"{experiment.family!r}, so it cannot run on the shared experiment")
+            raise UsageError(f"{algorithm.name} has no claim on {anchor.metric!r} over {anchor.axis} on the "
+                             f"family {experiment.family!r}, so it cannot run on the shared experiment")
         pairs.append((algorithm, dataclasses.replace(own, experiment=experiment)))
     harness = _harness(registry, args)
     with Bar(quiet=args.quiet, claims=len(pairs)) as bar:
         harness.prefetch(pairs, executor=make_executor(args.executor, registry, args.jobs, args.address),
                          progress=bar)
     verdicts = [verdict(harness, a, c) for a, c in pairs]
-    title = f"{anchor.metric} on {experiment.family} over {experiment.over}, {experiment.params or 'family defaults'}"
+    title = f"{anchor.metric} on {experiment.family} over {anchor.axis}, {experiment.params or 'family defaults'}"
     _console().print(_verdict_table([ClaimResult(v, ()) for v in verdicts], title))
     index = write_report([(harness.trace(a, c), v) for (a, c), v in zip(pairs, verdicts)], registry, args.out,
                          commit=commit())
