@@ -202,7 +202,9 @@ def multiblock(params: Mapping[str, float], gen: Gen) -> QuadraticBilevel:
 @dataclass(frozen=True, kw_only=True)
 class HyperparamBilevel(BilevelInstance):
     """Per-feature ridge weights exp(x_j) learned on validation data (dx = dy = d, y = the regression weights):
-    g(x, w) = 1/(2n) ||A w - b||^2 + 1/2 sum_j exp(x_j) w_j^2,  f(x, w) = 1/(2 n_val) ||A_val w - b_val||^2.
+    g(x, w) = 1/(2n) ||A w - b||^2 + 1/2 sum_j exp(x_j) w_j^2,
+    f(x, w) = 1/(2 n_val) ||A_val w - b_val||^2 + reg/2 ||x||^2 (reg > 0 makes Phi coercive: without it grad Phi
+    also vanishes as x -> +-infinity, so ||grad Phi|| -> 0 would not mean that x settles).
     Stored by sufficient statistics: G = A'A/n, r = A'b/n (and the validation's Gv, rv, cv = ||b_val||^2/2n_val)."""
 
     G: torch.Tensor   # (batch, d, d)
@@ -213,15 +215,16 @@ class HyperparamBilevel(BilevelInstance):
     cv: torch.Tensor  # (batch,)
     g_range: torch.Tensor  # (batch, 2) smallest and largest eigenvalue of G
     gv_top: torch.Tensor   # (batch,) largest eigenvalue of Gv
+    reg: float
 
     def upper_value(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return 0.5 * (y * _mv(self.Gv, y)).sum(1) - (y * self.rv).sum(1) + self.cv
+        return 0.5 * (y * _mv(self.Gv, y)).sum(1) - (y * self.rv).sum(1) + self.cv + 0.5 * self.reg * (x * x).sum(1)
 
     def lower_value(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return 0.5 * (y * _mv(self.G, y)).sum(1) - (y * self.r).sum(1) + self.e + 0.5 * (x.exp() * y * y).sum(1)
 
     def _upper_grad(self, x: torch.Tensor, y: torch.Tensor) -> Pair:
-        return torch.zeros_like(x), _mv(self.Gv, y) - self.rv
+        return self.reg * x, _mv(self.Gv, y) - self.rv
 
     def _lower_grad(self, x: torch.Tensor, y: torch.Tensor) -> Pair:
         return 0.5 * x.exp() * y * y, _mv(self.G, y) - self.r + x.exp() * y
@@ -269,7 +272,7 @@ def hyperparam(params: Mapping[str, float], gen: Gen) -> HyperparamBilevel:
     x0 = torch.full((gen.batch, d), float(params["x0"]), dtype=torch.float64, device=gen.device)
     return HyperparamBilevel(params=dict(params), batch=gen.batch, x0=x0, y0=torch.zeros_like(x0),
                              sigma=float(params["sigma"]), G=G, r=r, e=e, Gv=Gv, rv=rv, cv=cv,
-                             g_range=spectrum[:, [0, -1]], gv_top=top_v)
+                             g_range=spectrum[:, [0, -1]], gv_top=top_v, reg=float(params["reg"]))
 
 
 @dataclass(frozen=True, kw_only=True)
