@@ -191,6 +191,7 @@ MAID = Algorithm(
            Mutant(name="frozen", bug="never moves nor adapts: theta and eps stay, one gradient call per step",
                   breaks=ALL, step=frozen_step)),
     mutable={"eps0": ("x2", "half"), "nu": ("x2",), "tau": ("x2", "half")},
+    timeout_s=600.0,  # sign-flip drives eps to its floor, where FISTA runs to its cap: ~150k calls
 )
 
 
