@@ -14,11 +14,12 @@ The counting convention (``count``, ``oracle_metrics``): a plugin adds, in its s
 call per ``cross_jvp``, each multiplied by ``instance.blocks`` for a full oracle (one per block) and 1 for a
 block oracle. /work/wt/bilevel-protocol.md and docs/families/bilevel.md describe the protocol in full.
 
-The families (constructions in ``plugins/bilevel_problems.py``): ``bilevel-quadratic`` and
-``bilevel-multiblock`` (quadratic, m = 1 and m blocks), ``bilevel-hyperparam`` (per-feature ridge weights
-learned on a validation loss, the application of MAID, arXiv 2308.10098), ``bilevel-unbounded`` (a cosh upper
-level, (L0, L1)-smooth as in BO-REP, arXiv 2401.09587) and ``bilevel-constrained`` (the coupled-constraint
-"LLC" toy of LV-HBA, arXiv 2401.16164, with the optimistic value function's closed-form gradient).
+The families (constructions in ``plugins/bilevel_problems.py`` and ``plugins/bilevel_applications.py``):
+``bilevel-quadratic`` and ``bilevel-multiblock`` (quadratic, m = 1 and m blocks), ``bilevel-hyperparam``
+(per-feature ridge weights learned on a validation loss, the application of MAID, arXiv 2308.10098),
+``bilevel-unbounded`` (a cosh upper level, (L0, L1)-smooth as in BO-REP, arXiv 2401.09587) and
+``bilevel-constrained`` (the coupled-constraint "LLC" toy of LV-HBA, arXiv 2401.16164, with the optimistic
+value function's closed-form gradient).
 Each declares a ``frozen`` null learner: x stays at x_0 while it spends one gradient call per step.
 """
 
@@ -29,18 +30,15 @@ from typing import Any
 
 import torch
 
-from plugins.bilevel_problems import (
-    BilevelInstance,
+from plugins.bilevel_applications import (
     ConstrainedBilevel,
     HyperparamBilevel,
-    QuadraticBilevel,
     UnboundedBilevel,
     constrained,
     hyperparam,
-    multiblock,
-    quadratic,
     unbounded,
 )
+from plugins.bilevel_problems import BilevelInstance, QuadraticBilevel, multiblock, quadratic
 from theory import Family, Gen, Mutant, Param, hookimpl
 
 State = dict[str, torch.Tensor]
