@@ -80,7 +80,7 @@ def _schedule(hyper: Hyper) -> dict[str, float]:
     eps = horizon ** -0.25
     inner = math.ceil(eps ** -2)
     return {"beta": 1 - eps ** 2, "eta": hyper["eta0"] * eps ** 3, "nu": hyper["nu0"] * eps ** 2, "inner": inner,
-            "period": hyper["period"] or min(inner, max(1, horizon // 4))}
+            "period": hyper["period"] or inner}
 
 
 def _sgd(instance: BilevelInstance, x: torch.Tensor, y: torch.Tensor, steps: int, gen: Gen, stream: str,
