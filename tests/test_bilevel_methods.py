@@ -57,7 +57,7 @@ def test_lv_hba_counts_first_order_calls_only():
 
 def _bsvrb_run(steps: int, **keywords):
     instance, gen = _instance("bilevel-multiblock", m=4, sigma=0.0)
-    hyper = {**bsvrb.HYPER, "I": 4, "horizon": 100}
+    hyper = {**bsvrb.HYPER, "sampled": 4, "horizon": 100}
     state = bsvrb.init(instance, hyper, gen)
     for t in range(1, steps + 1):
         state = bsvrb.step(state, instance, t, hyper, gen, **keywords)
