@@ -188,13 +188,16 @@ HYPER = {"a0": 1.0, "eta0": 1.0, "tau0": 0.5, "v_bound": 10.0, "sampled": 16, "b
 NOISY = {"m": 16, "sigma": 0.5}
 HORIZONS = (64, 128, 256, 512, 1024)
 SPEEDUP = (1, 2, 4, 8, 16)
+QUICK_RATE = ("INCONCLUSIVE under the quick budget: exponent -0.321 [-0.779, 0.137] on calls in [16448, 65600] "
+              "(T up to 512, 8 seeds; 'about 789 seeds would decide it'): the short noisy grid cannot decide")
 RATE = "Theorem (main, C4.1): T = O(m eps^-3 1(I<m) / (I sqrt I) + m eps^-3 / (I sqrt B)) iterations"
 
 
-def _rate(name: str, family: str, params: Mapping[str, float], seeds: int = 16) -> Claim:
+def _rate(name: str, family: str, params: Mapping[str, float], seeds: int = 16, quick: str | None = None) -> Claim:
+    experiment = Experiment(family=family, over="T", params=params, grid=HORIZONS, seeds=seeds,
+                            quick_grid=(32, *HORIZONS[:4]), quick_seeds=8)
     return Claim(name=name, metric="hypergrad_norm", kind="upper", form="C*calls**(-1/3)", against="calls",
-                 source=RATE, experiment=Experiment(family=family, over="T", params=params, grid=HORIZONS,
-                                                    seeds=seeds, quick_grid=(32, *HORIZONS[:4]), quick_seeds=8))
+                 source=RATE, quick_expected_failure=quick, experiment=experiment)
 
 
 def _speedup(name: str, over: str, form: str, params: Mapping[str, float]) -> Claim:
@@ -206,14 +209,17 @@ def _speedup(name: str, over: str, form: str, params: Mapping[str, float]) -> Cl
 BSVRB = Algorithm(
     name="bsvrb", paper=PAPER, family="bilevel-multiblock", init=init, step=step, metrics=metrics,
     metric_names=METRIC_NAMES, hyper=HYPER, schedule="per_horizon",
-    claims=(_rate("rate-hyperparam", "bilevel-hyperparam", {}), _rate("rate", "bilevel-multiblock", NOISY, seeds=96),
+    claims=(_rate("rate-hyperparam", "bilevel-hyperparam", {}),
+            _rate("rate", "bilevel-multiblock", NOISY, seeds=96, quick=QUICK_RATE),
             _speedup("block-speedup", "I", "C*I**(-1/3)", NOISY),
             _speedup("batch-speedup", "B", "C*B**(-1/6)", NOISY)),
     mutants=(
         Mutant(name="no-msvr-correction", bug="gam = 0: the MSVR correction term dropped (a moving average)",
                breaks=("rate", "rate-hyperparam"), step=functools.partial(step, msvr=False),
                missed={"rate-hyperparam": "diverges (the state turns non-finite at step 18 at T = 256, exp(x) "
-                                          "overflows): the verdict is an ERROR, which never counts as a catch"}),
+                                          "overflows): the verdict is an ERROR, which never counts as a catch"},
+               quick_missed={"rate": "FAILs (0.91 [0.572, 1.25]), but the correct version is INCONCLUSIVE under "
+                                     "the quick budget (declared), so it cannot count as caught there"}),
         Mutant(name="no-storm-correction", bug="z <- (1 - b) z + b G: the STORM correction dropped",
                breaks=("rate",), step=functools.partial(step, storm=False),
                missed={"rate": "PASSes at exponent -0.591 [-0.736, -0.446] (threshold -0.288): slower by a "
