@@ -14,11 +14,12 @@ The counting convention (``count``, ``oracle_metrics``): a plugin adds, in its s
 call per ``cross_jvp``, each multiplied by ``instance.blocks`` for a full oracle (one per block) and 1 for a
 block oracle. /work/wt/bilevel-protocol.md and docs/families/bilevel.md describe the protocol in full.
 
-The families (constructions in ``plugins/bilevel_problems.py``): ``bilevel-quadratic`` and
-``bilevel-multiblock`` (quadratic, m = 1 and m blocks), ``bilevel-hyperparam`` (per-feature ridge weights
-learned on a validation loss, the application of MAID, arXiv 2308.10098), ``bilevel-unbounded`` (a cosh upper
-level, (L0, L1)-smooth as in BO-REP, arXiv 2401.09587) and ``bilevel-constrained`` (the coupled-constraint
-"LLC" toy of LV-HBA, arXiv 2401.16164, with the optimistic value function's closed-form gradient).
+The families (constructions in ``plugins/bilevel_problems.py`` and ``plugins/bilevel_applications.py``):
+``bilevel-quadratic`` and ``bilevel-multiblock`` (quadratic, m = 1 and m blocks), ``bilevel-hyperparam``
+(per-feature ridge weights learned on a validation loss, the application of MAID, arXiv 2308.10098),
+``bilevel-unbounded`` (a cosh upper level, (L0, L1)-smooth as in BO-REP, arXiv 2401.09587) and
+``bilevel-constrained`` (the coupled-constraint "LLC" toy of LV-HBA, arXiv 2401.16164, with the optimistic
+value function's closed-form gradient).
 Each declares a ``frozen`` null learner: x stays at x_0 while it spends one gradient call per step.
 """
 
@@ -29,18 +30,15 @@ from typing import Any
 
 import torch
 
-from plugins.bilevel_problems import (
-    BilevelInstance,
+from plugins.bilevel_applications import (
     ConstrainedBilevel,
     HyperparamBilevel,
-    QuadraticBilevel,
     UnboundedBilevel,
     constrained,
     hyperparam,
-    multiblock,
-    quadratic,
     unbounded,
 )
+from plugins.bilevel_problems import BilevelInstance, QuadraticBilevel, multiblock, quadratic
 from theory import Family, Gen, Mutant, Param, hookimpl
 
 State = dict[str, torch.Tensor]
@@ -48,7 +46,7 @@ COUNTERS = ("grad_calls", "hvp_calls", "jvp_calls")
 METRIC_NAMES = ("hypergrad_norm", "calls", *COUNTERS)
 
 __all__ = ["COUNTERS", "FAMILIES", "METRIC_NAMES", "BilevelInstance", "ConstrainedBilevel", "HyperparamBilevel",
-           "QuadraticBilevel", "UnboundedBilevel", "count", "counters", "oracle_metrics"]
+           "QuadraticBilevel", "UnboundedBilevel", "cg", "count", "counters", "fista", "oracle_metrics"]
 
 
 def counters(instance: BilevelInstance) -> State:
@@ -69,6 +67,53 @@ def oracle_metrics(state: Mapping[str, Any], instance: BilevelInstance) -> dict[
     total = state["grad_calls"] + state["hvp_calls"] + state["jvp_calls"]
     return {"hypergrad_norm": instance.hypergrad(state["x"]).norm(dim=1).to(torch.float64), "calls": total,
             **{name: state[name] for name in COUNTERS}}
+
+
+def _where(mask: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return torch.where(mask[:, None], a, b)
+
+
+def fista(instance: BilevelInstance, x: torch.Tensor, y: torch.Tensor, tol: torch.Tensor, active: torch.Tensor,
+          cap: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Strongly convex FISTA on g(x, .) from ``y`` (step 1/L, momentum from q = mu/L as in MAID's code), per
+    seed until ||grad_y g(x, y)|| / mu <= tol (which certifies ||y - y*(x)|| <= tol) or ``cap`` steps; seeds
+    not ``active`` do not move. Returns y and the gradient calls per seed (exact oracles)."""
+    mu, smooth = instance.lower_mu(x)[:, None], instance.lower_smoothness(x)[:, None]
+    q = (mu / smooth).clamp(max=1 - 1e-12)
+    prev, t, running = y, torch.zeros_like(mu), active.clone()
+    calls = torch.zeros_like(tol)
+    for _ in range(cap):
+        t_next = (1 - q * t * t + torch.sqrt((1 - q * t * t) ** 2 + 4 * t * t)) / 2
+        z = y + (t - 1) * (1 - t_next * q) / (t_next * (1 - q)) * (y - prev)
+        grad = instance.lower_grad(x, z)[1]
+        calls = calls + running
+        stop = running & (grad.norm(dim=1) <= tol * mu[:, 0])
+        move = running & ~stop
+        prev, y = _where(move, y, prev), _where(stop, z, _where(move, z - grad / smooth, y))
+        t, running = torch.where(move[:, None], t_next, t), move
+        if not running.any():
+            break
+    return y, calls
+
+
+def cg(instance: BilevelInstance, x: torch.Tensor, y: torch.Tensor, rhs: torch.Tensor, tol: torch.Tensor,
+       active: torch.Tensor, cap: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Conjugate gradients from 0 on grad^2_yy g(x, y) q = rhs, per seed until the residual is <= tol or ``cap``
+    steps. Returns q and the Hessian-vector calls per seed."""
+    q, r = torch.zeros_like(rhs), rhs
+    p, rs = r, (r * r).sum(1)
+    running, calls = active & (rs.sqrt() > tol), torch.zeros_like(tol)
+    for _ in range(cap):
+        if not running.any():
+            break
+        hp = instance.lower_hvp(x, y, p)
+        calls = calls + running
+        step = (rs / (p * hp).sum(1).clamp_min(1e-300))[:, None]
+        q, r = _where(running, q + step * p, q), _where(running, r - step * hp, r)
+        fresh = (r * r).sum(1)
+        running = running & (fresh.sqrt() > tol)
+        p, rs = _where(running, r + (fresh / rs)[:, None] * p, p), torch.where(running, fresh, rs)
+    return q, calls
 
 
 def _frozen_init(instance: BilevelInstance, hyper: Mapping[str, Any], gen: Gen) -> State:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from plugins.bilevel_instances import FAMILIES, FROZEN, count, counters, oracle_metrics
+from plugins.bilevel_instances import FAMILIES, FROZEN, cg, count, counters, fista, oracle_metrics
 from theory import Gen
 
 FAMILY = {family.name: family for family in FAMILIES}
@@ -182,3 +182,19 @@ def test_parameters_are_declared_and_relations_refused():
         make("bilevel-hyperparam", n_train=6)
     with pytest.raises(ValueError, match="lam = 0"):
         make("bilevel-quadratic", lam=0.0, dy=2)
+
+
+@pytest.mark.parametrize("name", ["bilevel-quadratic", "bilevel-hyperparam"])
+def test_fista_and_cg_reach_their_tolerances_and_count_per_seed(name):
+    inst = make(name)
+    x, y, v = point(inst)
+    tol = torch.tensor([1e-2, 1e-6, 1e-9], dtype=torch.float64)
+    active = torch.tensor([True, True, False])
+    solved, calls = fista(inst, x, y, tol, active, cap=5000)
+    error = (solved - inst.lower_solution(x)).norm(dim=1)
+    assert (error[:2] <= tol[:2]).all() and torch.equal(solved[2], y[2]) and calls[2] == 0
+    assert 0 < calls[0] < calls[1]
+    q, steps = cg(inst, x, y, v, tol, active, cap=500)
+    residual = (inst.lower_hvp(x, y, q) - v).norm(dim=1)
+    assert (residual[:2] <= tol[:2]).all() and torch.equal(q[2], torch.zeros_like(q[2])) and steps[2] == 0
+    assert 0 < steps[0] <= steps[1] <= inst.y0.shape[1] + 2
