@@ -54,6 +54,8 @@ _LOSS_STREAM = "loss"
 
 @dataclass(frozen=True, kw_only=True)
 class OnlineInstance(Instance):
+    """Losses on the box X = [-R, R]^d: ``draw`` theta_t, ``record`` a play in the ledger, read both regrets."""
+
     mean: torch.Tensor  # (batch, d): E theta_t
     sigma: float
     radius: float
