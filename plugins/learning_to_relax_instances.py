@@ -38,9 +38,7 @@ from typing import Any
 import torch
 from scipy import stats
 
-from theory.hookspecs import hookimpl
-from theory.random import Gen
-from theory.spec import Family, Instance, Param
+from theory import Family, Gen, Instance, Param, hookimpl
 
 Splitting = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 _RHS_STREAM = "instance/rhs"
