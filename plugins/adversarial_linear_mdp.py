@@ -65,8 +65,8 @@ from typing import Any
 
 import torch
 
+from plugins.adversarial_linear_mdp_instances import LinearMDPInstance
 from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
-from theory.instances.linear_mdp import LinearMDPInstance
 
 State = dict[str, torch.Tensor]  # cum: (seeds, H, S, A) summed estimates; regret parts: (seeds,)
 Hyper = Mapping[str, Any]

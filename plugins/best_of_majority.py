@@ -8,7 +8,7 @@ k distinct responses; the Pass@k regret is r*(y*) - max over the submitted set o
     Best-of-N:         submit the top k of the sampled responses by r-hat   (Best-of-Majority with alpha = 0)
     majority voting:   submit the k sampled responses with the largest pi-hat
 
-Ties are broken uniformly at random. Claims (``theory/instances/inference.py`` describes the instances):
+Ties are broken uniformly at random. Claims (``plugins/best_of_majority_instances.py`` describes the instances):
 - BoM ``k-rate`` (Theorem 5.1 with Theorem 6.1): regret Theta(sqrt(C* eps_RM^2/k)) on the lower-bound instance,
   where the minimax regret is exactly Delta/2 = (eps/2) sqrt(C*/(2k)): slope -1/2 in k. Its zero-reward mass is
   split over 128 junk responses (each below the filter's 3/(4 C*) = 0.0117 at every k), chosen before running:

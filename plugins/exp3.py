@@ -21,7 +21,7 @@ suboptimal arms (about three quarters here). With eta = 1 the weights swing with
 share of the steps goes to suboptimal arms too (about a third here, measured). Both regrets grow almost
 linearly here (fitted exponents 0.97 and 0.9). With eta four times the theorem's, EXP3 is still O(sqrt T) but
 its constant is not the theorem's: the mutant ``eta-x4`` is registered against the explicit ``bound`` only.
-Null learners: uniform and frozen arms (``theory.instances.bandits.null_learners``), linear regret.
+Null learners: uniform and frozen arms (``theory.bandit_nulls``), linear regret.
 
 Departures from the paper: none in the update. The weights are computed from L - min L (the same
 probabilities, no overflow); sampling is by inverse CDF from ``Gen.categorical``.
@@ -36,12 +36,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from theory import Algorithm, Claim, Experiment, Gen, Kernel, Mutant, Paper, hookimpl
-from theory.instances.bandits import null_learners
-from theory.kernels import jit, uniform
+from theory import Algorithm, Claim, Experiment, Gen, Kernel, Mutant, Paper, bandit_nulls, hookimpl, jit, kernel_uniform
 
 if TYPE_CHECKING:
-    from theory.instances.bandits import BanditInstance
+    from theory import BanditInstance
 
 State = dict[str, torch.Tensor]  # per-arm tensors of shape (seeds, K) and the regret, shape (seeds,)
 Hyper = Mapping[str, Any]
@@ -97,8 +95,9 @@ def _steps(estimates, regret, seed_keys, arm_key, reward_key, means, eta, first,
                 probs[i] /= total
                 running += probs[i]
                 cdf[i] = running
-            arm = min(np.searchsorted(cdf, uniform(seed_keys[s], arm_key, t, 1, 0) * cdf[-1], side="right"), arms - 1)
-            loss = 0.0 if uniform(seed_keys[s], reward_key, t, 1, 0) < means[s, arm] else 1.0
+            u = kernel_uniform(seed_keys[s], arm_key, t, 1, 0)
+            arm = min(np.searchsorted(cdf, u * cdf[-1], side="right"), arms - 1)
+            loss = 0.0 if kernel_uniform(seed_keys[s], reward_key, t, 1, 0) < means[s, arm] else 1.0
             estimates[s, arm] += loss / probs[arm]
             regret[s] += best_mean - means[s, arm]
 
@@ -136,7 +135,7 @@ EXP3 = Algorithm(
                }, bug="learning rate 4 sqrt(2 ln K / (T K)): the theorem's rate mis-scaled",
                breaks=("bound",), hyper={"eta_scale": 4.0}),
     ),
-    nulls=null_learners(("bound", "sqrt-rate")),
+    nulls=bandit_nulls(("bound", "sqrt-rate")),
 )
 
 

@@ -9,7 +9,7 @@ times (``releases``, default 4), each answer with fresh noise:
     M(D) = (mean(D) + Z_1, ..., mean(D) + Z_k),   Z_j ~ N(0, sigma^2),
     sigma = the smallest noise for which the k-fold composition is (eps, delta)-DP,
 
-computed by dp-accounting's privacy loss distributions (``theory.privacy.gaussian_noise``), never by a formula
+computed by dp-accounting's privacy loss distributions (``theory.gaussian_noise``), never by a formula
 written here; the released statistic is the average of the k answers.
 
 Claims:
@@ -33,9 +33,9 @@ sigma: outside that range the two laws differ on a set of probability below 1e-1
 theorem numbers are those of the 2014 monograph as recalled; the classic formula was checked against a
 restatement (Zhao et al. 2019, arXiv 1911.12060), Balle and Wang's paper only through its abstract.
 
-Null learner ``constant-release`` (``theory.instances.privacy``: 1/2 whatever the data) FAILs ``mae-in-n``
-and ``classic-bound`` (flat error, measured at quick fidelity); it is perfectly private, so the privacy
-claim has no null and its teeth are the under-noised mutants.
+Null learner ``constant-release`` (``theory.constant_release`` of family ``privacy-pair``: 1/2 whatever the
+data) FAILs ``mae-in-n`` and ``classic-bound`` (flat error, measured at quick fidelity); it is perfectly
+private, so the privacy claim has no null and its teeth are the under-noised mutants.
 """
 
 from __future__ import annotations
@@ -44,9 +44,7 @@ import functools
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
-from theory.instances.privacy import constant_release
-from theory.privacy import gaussian_noise
+from theory import Algorithm, Claim, Experiment, Mutant, Paper, constant_release, gaussian_noise, hookimpl
 
 PAPER = Paper(title="Improving the Gaussian Mechanism for Differential Privacy: Analytical Calibration and "
                     "Optimal Denoising", authors="Balle, Wang", year=2018, arxiv="1805.06530")

@@ -26,17 +26,16 @@ Departures: the noise is drawn by inverting the Laplace CDF at a uniform with 32
 then (eps, 2**-32)-DP, a difference no audit with fewer than billions of runs could see. The theorem numbers
 are those of the 2014 monograph as recalled, not re-read for this module.
 
-Null learner ``constant-release`` (``theory.instances.privacy``: 1/2 whatever the data) FAILs ``mae-in-n``
-and ``mae-in-eps`` (flat error, measured at quick fidelity); it is perfectly private, so the privacy
-claim has no null and its teeth are the under-noised mutants.
+Null learner ``constant-release`` (``theory.constant_release`` of family ``privacy-pair``: 1/2 whatever the
+data) FAILs ``mae-in-n`` and ``mae-in-eps`` (flat error, measured at quick fidelity); it is perfectly
+private, so the privacy claim has no null and its teeth are the under-noised mutants.
 """
 
 from __future__ import annotations
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
-from theory.instances.privacy import constant_release
+from theory import Algorithm, Claim, Experiment, Mutant, Paper, constant_release, hookimpl
 
 PAPER = Paper(title="Calibrating Noise to Sensitivity in Private Data Analysis",
               authors="Dwork, McSherry, Nissim, Smith", year=2006)

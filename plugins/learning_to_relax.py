@@ -2,7 +2,7 @@
 a Sequence of Linear System Instances", ICLR 2024 (arXiv 2310.02246), Section 2: Tsallis-INF (Algorithm 2)
 picks the SOR relaxation parameter omega for each linear system of a sequence and pays in SOR iterations.
 
-Setting (family ``sor-sequence``, ``theory/instances/linear_systems.py``): round t poses A_t x = b_t with
+Setting (family ``sor-sequence``, ``plugins/learning_to_relax_instances.py``): round t poses A_t x = b_t with
 A_t = A + c_t I, A the 5-point Laplacian on a 5 x 5 grid, c_t = -0.15 + 0.6 Beta(2, 6) rounded to 8 levels
 (the paper's low-variance shifts), b_t ~ N(0, I) from a pool of 2 per level and seed. The cost SOR_t(omega) is
 the iteration count of Algorithm 1 (W = D / omega + L, x_0 = 0, stop at ||r|| <= 1e-8 ||b||), from running the
@@ -60,8 +60,8 @@ import math
 
 import torch
 
+from plugins.learning_to_relax_instances import SystemsInstance, sor_splitting
 from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
-from theory.instances.linear_systems import SystemsInstance, sor_splitting
 
 PAPER = Paper(title="Learning to Relax: Setting Solver Parameters Across a Sequence of Linear System Instances",
               authors="Khodak, Chow, Balcan, Talwalkar", year=2024, arxiv="2310.02246")

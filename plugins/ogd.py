@@ -31,7 +31,7 @@ Claims, on the ``oco-linear`` and ``oco-quadratic`` families (box X = [-1, 1]^d,
   far below zero against the best point of X (-4.4 times the bound, measured): it meets ``convex-bound``,
   which says nothing about infeasible play, and FAILs this claim.
 
-Null learners (``theory.instances.online.null_learners``): ``frozen`` (the centre of X) and ``uniform`` (a
+Null learners (``theory.online_nulls``): ``frozen`` (the centre of X) and ``uniform`` (a
 uniform point of X every round) must FAIL every regret claim except the lower bound; ``no-projection`` must FAIL
 ``in-domain``. Mutant ``eta-one-over-t`` (eta_t = D / (G t)) stalls the iterate.
 
@@ -51,8 +51,21 @@ from typing import Any
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Family, Gen, Mutant, Paper, hookimpl
-from theory.instances.online import LINEAR, QUADRATIC, OnlineInstance, bounds, null_learners
+from theory import (
+    OCO_LINEAR,
+    OCO_QUADRATIC,
+    Algorithm,
+    Claim,
+    Experiment,
+    Family,
+    Gen,
+    Mutant,
+    OnlineInstance,
+    Paper,
+    hookimpl,
+    online_bounds,
+    online_nulls,
+)
 
 State = dict[str, Any]  # x: (seeds, d) iterate; ledger: the instance's regret sums
 Hyper = Mapping[str, Any]
@@ -131,7 +144,7 @@ def _experiment(family: str, params: Mapping[str, float]) -> Experiment:
 
 def _bound(form: str, family: Family, params: Mapping[str, float]) -> str:
     """An explicit bound with the instance's G, D (and lam) written in as numbers."""
-    values = {**bounds(family, params), "lam": float(params.get("lam", 0.0))}
+    values = {**online_bounds(family, params), "lam": float(params.get("lam", 0.0))}
     return form.format(**{k: f"{v:.12g}" for k, v in values.items()})
 
 
@@ -142,13 +155,13 @@ OGD_CONVEX = Algorithm(
         Claim(name="in-domain", metric="in_domain", kind="exact", form="1", free=(),
               source="Zinkevich 2003, the setting (x_t in X)", experiment=_experiment("oco-linear", LINEAR_PARAMS)),
         Claim(name="convex-bound", metric="regret", kind="upper", free=(),
-              form=_bound("1.5*{G}*{D}*sqrt(T)", LINEAR, LINEAR_PARAMS),
+              form=_bound("1.5*{G}*{D}*sqrt(T)", OCO_LINEAR, LINEAR_PARAMS),
               source="Zinkevich 2003, Theorem 1 (Hazan 2016, Theorem 3.1)",
               experiment=_experiment("oco-linear", LINEAR_PARAMS)),
         Claim(name="sqrt-rate", metric="pseudo_regret", kind="upper", form="C*sqrt(T)",
               source="Zinkevich 2003, Theorem 1", experiment=_experiment("oco-linear", LINEAR_PARAMS)),
         Claim(name="minimax-lower", metric="regret", kind="lower", free=(),
-              form=_bound("{G}*{D}*sqrt(T/8)", LINEAR, RADEMACHER_PARAMS),
+              form=_bound("{G}*{D}*sqrt(T/8)", OCO_LINEAR, RADEMACHER_PARAMS),
               source="Hazan 2016, Theorem 3.2 (catalogue 1.4 instance, Szarek's constant)",
               experiment=_experiment("oco-linear", RADEMACHER_PARAMS)),
     ),
@@ -164,7 +177,7 @@ OGD_CONVEX = Algorithm(
                }, bug="eta_t = D / (G t) instead of D / (G sqrt t)",
                breaks=("convex-bound", "sqrt-rate"), step=step_one_over_t),
     ),
-    nulls=(*null_learners(("convex-bound", "sqrt-rate")),
+    nulls=(*online_nulls(("convex-bound", "sqrt-rate")),
            Mutant(name="no-projection", bug="null learner: the convex rule without the projection on X",
                   breaks=("in-domain",), step=step_unprojected)),
 )
@@ -174,7 +187,7 @@ OGD_STRONG = Algorithm(
     metrics=metrics, metric_names=METRICS,
     claims=(
         Claim(name="strongly-convex-bound", metric="regret", kind="upper", free=(),
-              form=_bound("{G}**2/(2*{lam})*(1 + log(T))", QUADRATIC, QUADRATIC_PARAMS),
+              form=_bound("{G}**2/(2*{lam})*(1 + log(T))", OCO_QUADRATIC, QUADRATIC_PARAMS),
               source="Hazan, Agarwal, Kale 2007, Theorem 1 (Hazan 2016, Theorem 3.3)",
               experiment=_experiment("oco-quadratic", QUADRATIC_PARAMS)),
         Claim(name="logarithmic", metric="pseudo_regret", kind="upper", form="C*log(T)",
@@ -189,7 +202,7 @@ OGD_STRONG = Algorithm(
         Mutant(name="constant-step", bug=f"constant step {CONSTANT_ETA:g}", breaks=("logarithmic",),
                step=step_constant),
     ),
-    nulls=null_learners(("strongly-convex-bound", "logarithmic")),
+    nulls=online_nulls(("strongly-convex-bound", "logarithmic")),
 )
 
 

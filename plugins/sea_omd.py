@@ -12,7 +12,7 @@ with D the diameter of X, G a bound on ||g_t||, L the smoothness of F_t = E f_t 
 ``ogd-sea`` is plain OGD, the convex rule of ``plugins.ogd`` (eta_t = D / (G sqrt t), no hint), run on the same
 experiments as a baseline: the report draws the two on one plot wherever they share an experiment.
 
-Claims (families ``oco-sea-linear``/``-quadratic`` of ``theory.instances.sea``: d = 4, X = [-1, 1]^4, sigma_t = s
+Claims (families ``oco-sea-linear``/``-quadratic`` of ``plugins.sea_omd_instances``: d = 4, X = [-1, 1]^4, sigma_t = s
 exactly, Sigma^2_{1:T} = sum_t sup_x ||grad F_t - grad F_{t-1}||^2 written into the forms through the knobs), all
 on the pseudo-regret E[sum_t F_t(x_t)] - min_u sum_t F_t(u) except the lower bound:
 - C1.1, convex and smooth E f_t: E[R_T] = O(sqrt(sigma^2_{1:T}) + sqrt(Sigma^2_{1:T})). As rates in T at the fully
@@ -51,7 +51,7 @@ fixed point, so no rate claim applies, and the plain version's sqrt(T) stays wit
 (P = 16: 3.5 sqrt(T) against 10 sqrt(T)); where the regret is positive (i.i.d., P <= 3) both are sqrt(T).
 A single learner against a fixed comparator cannot tell them apart here; a game would (catalogue 2.5).
 
-Null learners (``theory.instances.online.null_learners``, ``frozen`` at the centre and ``uniform`` in X) FAIL
+Null learners (``theory.online_nulls``, ``frozen`` at the centre and ``uniform`` in X) FAIL
 every regret claim here (measured, quick) but one: ``noise-knob`` is an upper bound on how fast the regret may
 grow in s, which a learner whose (large) regret does not depend on s meets: ``uniform`` PASSes it (exponent
 0.0007), so the claim is vacuous as a check on its own and is kept as such; its teeth are the
@@ -73,9 +73,8 @@ from typing import Any
 import torch
 
 from plugins import ogd
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
-from theory.instances.online import null_learners
-from theory.instances.sea import SEA_LINEAR, SEAInstance
+from plugins.sea_omd_instances import SEA_LINEAR, SEAInstance
+from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl, online_nulls
 
 State = dict[str, Any]  # xhat, grad (the last gradient, the next hint): (seeds, d); V: (seeds,); ledger
 Hyper = Mapping[str, Any]
@@ -223,7 +222,7 @@ OMD = Algorithm(
         Mutant(name="norms-not-squared", bug="V sums ||g_t - m_t|| instead of its square",
                breaks=("noise-knob",), step=step_norms),
     ),
-    nulls=null_learners(("adversarial-rate", "adversarial-bound", "slow-switching-bound", "iid-rate", "no-variation",
+    nulls=online_nulls(("adversarial-rate", "adversarial-bound", "slow-switching-bound", "iid-rate", "no-variation",
                          "noise-knob")),
 )
 
@@ -243,7 +242,7 @@ OMD_STRONG = Algorithm(
         Mutant(name="no-decay", bug="eta = 1/lam: the 1/t dropped", breaks=("logarithmic", "noise-prefix-plateau"),
                step=step_no_decay),
     ),
-    nulls=null_learners(("logarithmic", "noise-prefix-plateau")),
+    nulls=online_nulls(("logarithmic", "noise-prefix-plateau")),
 )
 
 OGD_BASELINE = Algorithm(
@@ -255,7 +254,7 @@ OGD_BASELINE = Algorithm(
                                                   ("slow-switching", SLOW, E_SLOW), ("iid", IID, E_IID))),
     mutants=(Mutant(name="wrong-lam", bug=f"strongly convex rule 1/({ogd.WRONG_LAM:g} t) on linear losses",
                     breaks=("adversarial-bound", "slow-switching-bound", "iid-bound"), step=ogd.step_wrong_lam),),
-    nulls=null_learners(("adversarial-bound", "slow-switching-bound", "iid-bound")),
+    nulls=online_nulls(("adversarial-bound", "slow-switching-bound", "iid-bound")),
 )
 
 

@@ -4,7 +4,7 @@ the Role of Feedback in Online Learning with Switching Costs", ICML 2023 (arXiv 
 Setting (catalogue 3.1): K actions, T rounds, an oblivious adversary, losses in [0, 1], a unit cost per switch;
 R_T = E[sum_t l_t(X_t) + #{t > 1 : X_t != X_{t-1}}] - min_i sum_t l_t(i). Feedback: bandit feedback plus B_ex
 extra observations of current-round entries l_t(j), or a total budget of B observations. Instances and the
-feedback model: ``theory/instances/switching.py`` (docs/families/switching.md).
+feedback model: ``plugins/switching_costs_instances.py`` (docs/families/switching.md).
 
 Algorithm (the paper's "generic framework", catalogue 3.3): batched exponential weights. The horizon is cut into
 N blocks of near-equal length tau = T/N (block b holds rounds round(b tau) < t <= round((b+1) tau)). With L the
@@ -93,7 +93,7 @@ import torch
 from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
 
 if TYPE_CHECKING:
-    from theory.instances.switching import SwitchingInstance
+    from plugins.switching_costs_instances import SwitchingInstance
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]

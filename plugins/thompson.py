@@ -26,7 +26,7 @@ about 0.02. The increments approach the asymptotic slope sum_i Delta_i ln 2 / kl
 from below; where they still rise, e.g. on two arms at (0.9, 0.6) up to T = 8192, the fitted exponent is
 about 0.1 and the check cannot be decided.
 
-Null learners: uniform and frozen arms (``theory.instances.bandits.null_learners``), linear regret; greedy
+Null learners: uniform and frozen arms (``theory.bandit_nulls``), linear regret; greedy
 play is the ``posterior-mean`` mutant.
 
 Departures from the papers: none in the update. Beta draws come from ``Gen.beta`` (Marsaglia-Tsang gammas with
@@ -41,12 +41,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from theory import Algorithm, Claim, Experiment, Gen, Kernel, Mutant, Paper, hookimpl
-from theory.instances.bandits import null_learners
-from theory.kernels import beta, beta_keys, jit, uniform
+from theory import (
+    Algorithm,
+    Claim,
+    Experiment,
+    Gen,
+    Kernel,
+    Mutant,
+    Paper,
+    bandit_nulls,
+    beta_keys,
+    hookimpl,
+    jit,
+    kernel_beta,
+    kernel_uniform,
+)
 
 if TYPE_CHECKING:
-    from theory.instances.bandits import BanditInstance
+    from theory import BanditInstance
 
 State = dict[str, torch.Tensor]  # per-arm tensors of shape (seeds, K) and the regret, shape (seeds,)
 Hyper = Mapping[str, Any]
@@ -95,9 +107,9 @@ def _steps(a, b, regret, seed_keys, reward_key, means, posterior_keys, first, la
         best_mean = means[s].max()
         for t in range(first, last + 1):
             for i in range(arms):
-                sample[i] = beta(seed_keys[s], posterior_keys, t, arms, i, a[s, i], b[s, i])
+                sample[i] = kernel_beta(seed_keys[s], posterior_keys, t, arms, i, a[s, i], b[s, i])
             arm = sample.argmax()
-            reward = 1.0 if uniform(seed_keys[s], reward_key, t, 1, 0) < means[s, arm] else 0.0
+            reward = 1.0 if kernel_uniform(seed_keys[s], reward_key, t, 1, 0) < means[s, arm] else 0.0
             a[s, arm] += reward
             b[s, arm] += 1.0 - reward
             regret[s] += best_mean - means[s, arm]
@@ -141,7 +153,7 @@ THOMPSON = Algorithm(
                }, bug="plays the posterior mean instead of a sample (greedy)",
                breaks=("logarithmic",), step=step_mean),
     ),
-    nulls=null_learners(("logarithmic", "gap-free")),
+    nulls=bandit_nulls(("logarithmic", "gap-free")),
 )
 
 

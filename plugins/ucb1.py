@@ -22,7 +22,7 @@ Claims:
   theorem's worst case, a gap near sqrt(K log(T) / T), would catch nothing: there every algorithm, even one
   that never learns, has regret at most T Delta = sqrt(K T log T).
 
-Null learners (``theory.instances.bandits.null_learners``): uniform and frozen arms, linear regret, must FAIL
+Null learners (``theory.bandit_nulls``): uniform and frozen arms, linear regret, must FAIL
 every claim; the ``greedy`` mutant is the third (no exploration) and is registered to break all three.
 
 Departures from the paper: none in the update. Ties in the argmax go to the lowest index; the instance shuffles
@@ -36,9 +36,7 @@ import math
 import numpy as np
 import torch
 
-from theory import Algorithm, Claim, Experiment, Kernel, Mutant, Paper, hookimpl
-from theory.instances.bandits import null_learners
-from theory.kernels import jit, uniform
+from theory import Algorithm, Claim, Experiment, Kernel, Mutant, Paper, bandit_nulls, hookimpl, jit, kernel_uniform
 
 PAPER = Paper(title="Finite-time Analysis of the Multiarmed Bandit Problem",
               authors="Auer, Cesa-Bianchi, Fischer", year=2002)
@@ -97,7 +95,7 @@ def _steps(pulls, sums, regret, seed_keys, reward_key, means, exploration, first
                 arm = index.argmax()
             mean = means[b, arm]
             pulls[b, arm] += 1.0
-            sums[b, arm] += 1.0 if uniform(seed_keys[b], reward_key, t, 1, 0) < mean else 0.0
+            sums[b, arm] += 1.0 if kernel_uniform(seed_keys[b], reward_key, t, 1, 0) < mean else 0.0
             regret[b] += best_mean[b] - mean
 
 
@@ -165,7 +163,7 @@ UCB1 = Algorithm(
                }, bug="bonus uses log of the arm's own pull count, not log t",
                breaks=("logarithmic",), step=step_own_count),
     ),
-    nulls=null_learners(("gap-dependent", "logarithmic", "gap-free")),
+    nulls=bandit_nulls(("gap-dependent", "logarithmic", "gap-free")),
 )
 
 

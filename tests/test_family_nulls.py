@@ -1,6 +1,6 @@
 """What the families add for null learners and feasibility: the online ledger's in-domain invariant, the bandit,
 online and privacy null learners, the Pass@k lower-bound instance's junk responses and the sparse bandit's dense
-rewards (theory/instances/*.py)."""
+rewards (theory/instances/*.py, plugins/best_of_majority_instances.py, plugins/sparse_misspecified.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import math
 
 import torch
 
+from plugins.best_of_majority_instances import LOWER_BOUND
+from plugins.sparse_misspecified import SPARSE_LINEAR
 from theory.instances.bandits import BERNOULLI, null_learners
-from theory.instances.inference import LOWER_BOUND
-from theory.instances.linear_bandits import SPARSE_LINEAR
 from theory.instances.online import LINEAR
 from theory.instances.online import null_learners as online_nulls
 from theory.instances.privacy import PAIR, constant_release

@@ -94,7 +94,7 @@ def test_editing_a_helper_module_a_family_imports_refuses_the_stored_run(package
 
 def test_the_fingerprint_follows_imports_but_not_type_checking_blocks_or_other_packages():
     files = fingerprint.reachable_files(("plugins.sea_omd",))
-    assert any(path.endswith("theory/instances/online.py") for path in files)  # sea.py imports it
+    assert any(path.endswith("theory/instances/online.py") for path in files)  # theory.online_nulls, followed
     assert any(path.endswith("theory/random.py") for path in files)  # from theory import Gen, resolved lazily
     assert not any(path.endswith("theory/cli.py") for path in files)
     assert not any("site-packages" in path for path in files)

@@ -11,7 +11,7 @@ import pytest
 import torch
 from scipy.linalg import solve_triangular
 
-import theory.instances.linear_systems as systems
+import plugins.learning_to_relax_instances as systems
 from theory.random import Gen
 
 PARAMS = {**systems.SOR_SEQUENCE.defaults, "m": 4, "levels": 3, "rhs": 2}

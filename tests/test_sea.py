@@ -1,11 +1,11 @@
-"""The SEA families (theory/instances/sea.py): the knobs mean what the docstring says, and the ledger's regrets
+"""The SEA families (plugins/sea_omd_instances.py): the knobs mean what the docstring says, and the ledger's regrets
 agree with a direct computation when the mean drifts."""
 
 from __future__ import annotations
 
 import torch
 
-from theory.instances.sea import SEA_LINEAR, SEA_QUADRATIC, variance, variation
+from plugins.sea_omd_instances import SEA_LINEAR, SEA_QUADRATIC, variance, variation
 from theory.random import Gen
 
 PARAMS = {"d": 3, "R": 1.0, "mean": 0.2, "shift": 0.5, "s": 0.7, "P": 3, "T0": 0}

@@ -19,10 +19,21 @@ if TYPE_CHECKING:
     from theory.claims import Claim, Experiment
     from theory.harness import Budget, Harness
     from theory.hookspecs import hookimpl
+    from theory.instances.bandits import BanditInstance
+    from theory.instances.bandits import null_learners as bandit_nulls
     from theory.instances.matrix_sensing import SensingInstance
+    from theory.instances.online import LINEAR as OCO_LINEAR
+    from theory.instances.online import QUADRATIC as OCO_QUADRATIC
+    from theory.instances.online import OnlineInstance
+    from theory.instances.online import bounds as online_bounds
+    from theory.instances.online import null_learners as online_nulls
+    from theory.instances.privacy import constant_release
     from theory.judge import check
-    from theory.kernels import Kernel
+    from theory.kernels import Kernel, beta_keys, jit
+    from theory.kernels import beta as kernel_beta
+    from theory.kernels import uniform as kernel_uniform
     from theory.model import Status, Trace, Verdict
+    from theory.privacy import gaussian_noise
     from theory.random import Gen, seed_block
     from theory.registry import Registry, build_registry
     from theory.runner import run
@@ -36,19 +47,30 @@ _HOMES = {
     "Invariant": "spec", "Mutant": "spec", "Paper": "spec", "Param": "spec",
     "check_algorithm": "api", "Results": "api",
     "SensingInstance": "instances.matrix_sensing",  # families' instance types, for plugins' type hints and state
+    "BanditInstance": "instances.bandits", "OnlineInstance": "instances.online",
+    # what the shared built-in families offer their plugins, named apart where two modules use one name
+    "bandit_nulls": "instances.bandits:null_learners", "online_nulls": "instances.online:null_learners",
+    "online_bounds": "instances.online:bounds", "OCO_LINEAR": "instances.online:LINEAR",
+    "OCO_QUADRATIC": "instances.online:QUADRATIC", "constant_release": "instances.privacy",
+    "gaussian_noise": "privacy",
+    # helpers for a Kernel's compiled steps (the numbers Gen gives, element by element)
+    "jit": "kernels", "kernel_uniform": "kernels:uniform", "kernel_beta": "kernels:beta", "beta_keys": "kernels",
 }
 
 __all__ = [
     "Algorithm", "Budget", "Claim", "Experiment", "Family", "Gen", "Harness", "Instance", "Invariant", "Kernel",
     "Mutant", "Paper", "Param", "Registry", "Results", "SensingInstance", "Status", "Trace", "Verdict",
     "build_registry", "check", "check_algorithm", "hookimpl", "run", "seed_block",
+    "BanditInstance", "OCO_LINEAR", "OCO_QUADRATIC", "OnlineInstance", "bandit_nulls", "beta_keys",
+    "constant_release", "gaussian_noise", "jit", "kernel_beta", "kernel_uniform", "online_bounds", "online_nulls",
 ]
 
 
 def __getattr__(name: str) -> Any:
     if name not in _HOMES:
         raise AttributeError(f"module 'theory' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"theory.{_HOMES[name]}"), name)
+    module, _, attribute = _HOMES[name].partition(":")  # "module:attribute" where the name differs there
+    value = getattr(importlib.import_module(f"theory.{module}"), attribute or name)
     globals()[name] = value
     return value
 

@@ -29,6 +29,7 @@ _M32 = np.uint64(0xFFFFFFFF)
 _TWO32 = 4294967296.0
 
 jit = numba.njit(cache=True, nogil=True)
+jit.__doc__ = "numba's njit, cached and without the GIL: the decorator for a Kernel's steps and their helpers."
 
 
 @jit

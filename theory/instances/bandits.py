@@ -33,6 +33,8 @@ _ORDER_STREAM = "instance/arm-order"
 
 @dataclass(frozen=True, kw_only=True)
 class BanditInstance(Instance):
+    """A K-armed bandit per seed: ``pull`` an arm for its reward and regret."""
+
     means: torch.Tensor  # (batch, K)
     gaussian: bool
     sigma: float

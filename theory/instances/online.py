@@ -23,7 +23,7 @@ Two regrets are kept, from sufficient statistics of the losses (plugins report t
 For a sum of linear losses with S = sum theta_t the comparator is -R ||S||_1; for a sum of n quadratics,
 with Q = sum ||theta_t||^2, it is (lam/2)(n ||P(S/n) - S/n||^2 + Q - ||S||^2 / n), P the projection on X.
 The ledger sums the means m_t rather than multiplying m by n, so a mean that drifts with t (adversarial
-variation) needs a new ``draw`` and the current m_t in ``record``, not new regret code: ``theory.instances.sea``.
+variation) needs a new ``draw`` and the current m_t in ``record``, not new regret code: ``plugins.sea_omd_instances``.
 The ledger also keeps the largest distance (sup norm) of a played point from X: ``in_domain`` is 1 for a seed
 whose every play lay in X and 0 otherwise, the feasibility invariant a claim can check exactly. A learner that
 plays outside X can have negative regret against the best point of X, so a regret bound alone cannot see it.
@@ -54,6 +54,8 @@ _LOSS_STREAM = "loss"
 
 @dataclass(frozen=True, kw_only=True)
 class OnlineInstance(Instance):
+    """Losses on the box X = [-R, R]^d: ``draw`` theta_t, ``record`` a play in the ledger, read both regrets."""
+
     mean: torch.Tensor  # (batch, d): E theta_t
     sigma: float
     radius: float

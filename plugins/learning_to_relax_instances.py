@@ -36,11 +36,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from scipy import stats
 
-from theory.hookspecs import hookimpl
-from theory.random import Gen
-from theory.spec import Family, Instance, Param
+from theory import Family, Gen, Instance, Param, hookimpl
 
 Splitting = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 _RHS_STREAM = "instance/rhs"
@@ -164,6 +161,7 @@ def _sor_counts(matrices: torch.Tensor, split: torch.Tensor, b: torch.Tensor, ep
 
 
 def _generate(params: Mapping[str, Any], gen: Gen) -> SystemsInstance:
+    from scipy import stats  # here: building the registry imports this module and need not load scipy.stats
     m, levels, rhs = int(params["m"]), int(params["levels"]), int(params["rhs"])
     c_lo, c_span = float(params["c_lo"]), float(params["c_span"])
     edges = torch.linspace(0, 1, levels + 1, dtype=torch.float64)

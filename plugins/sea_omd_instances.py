@@ -35,10 +35,12 @@ from typing import Any
 
 import torch
 
-from theory.hookspecs import hookimpl
-from theory.instances.online import _LOSS_STREAM, _SIGN_STREAM, Ledger, OnlineInstance
-from theory.random import Gen
-from theory.spec import Family, Param
+from theory import Family, Gen, OnlineInstance, Param, hookimpl
+
+Ledger = dict[str, torch.Tensor]  # the sums OnlineInstance.record keeps
+# the streams of theory.instances.online: the signs of mu and the noise are the draws of its families
+_SIGN_STREAM = "instance/mean-signs"
+_LOSS_STREAM = "loss"
 
 
 @dataclass(frozen=True, kw_only=True)

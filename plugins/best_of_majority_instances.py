@@ -36,9 +36,7 @@ from typing import Any
 
 import torch
 
-from theory.hookspecs import hookimpl
-from theory.random import Gen
-from theory.spec import Family, Instance, Param
+from theory import Family, Gen, Instance, Param, hookimpl
 
 _ORDER_STREAM = "instance/response-order"
 HACK_BONUS = 1e-6  # hacked responses outrank y* under r-hat by this much

@@ -43,9 +43,7 @@ from typing import Any
 
 import torch
 
-from theory.hookspecs import hookimpl
-from theory.random import Gen
-from theory.spec import Family, Instance, Param
+from theory import Family, Gen, Instance, Param, hookimpl
 
 _BEST_STREAM = "instance/best-action"
 
