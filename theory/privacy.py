@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy import stats as scipy_stats
 
 CANDIDATES = 256  # thresholds tried on the selection runs: quantiles of their pooled outputs
 # Share of the runs that choose the test; the rest bound it. 0.3 gave higher lower bounds than 0.5, 0.2 or 0.1
@@ -61,6 +60,8 @@ class Audit:
 
 def clopper_pearson(hits: np.ndarray, trials: np.ndarray | int, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """One-sided Clopper-Pearson bounds on a binomial proportion: each holds with probability >= 1 - alpha."""
+    from scipy import stats as scipy_stats  # here, not at import: it costs a second of every registry build
+
     hits = np.asarray(hits, dtype=float)
     trials = np.broadcast_to(np.asarray(trials, dtype=float), hits.shape)
     with np.errstate(invalid="ignore"):
@@ -92,6 +93,8 @@ def _gaussian_dp(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Phi^-1(low) - Phi^-1(high): a mechanism that is mu-GDP has mu at least this for any set S with
     P(M(D') in S) >= low and P(M(D) in S) <= high (the trade-off bound 1 - P(D' in S) >= Phi(Phi^-1(1 - P(D in
     S)) - mu), rearranged); -inf where the set says nothing."""
+    from scipy import stats as scipy_stats
+
     with np.errstate(divide="ignore", invalid="ignore"):
         found = scipy_stats.norm.ppf(low) - scipy_stats.norm.ppf(high)
     return np.where(np.isnan(found), -np.inf, found)
@@ -113,6 +116,8 @@ def _audit(first: np.ndarray, second: np.ndarray, bound, level: float, candidate
     # Choose on the selection runs: thresholds at quantiles of their pooled outputs, four sets per threshold.
     thresholds = np.quantile(np.concatenate(pick, axis=1), np.linspace(0, 1, candidates), axis=1).T
     below = [_hits(x, thresholds) for x in pick]
+    from scipy import stats as scipy_stats
+
     z = float(scipy_stats.norm.ppf(1 - alpha / 2))
     options, scored = [], []
     for side in ("above", "below"):
