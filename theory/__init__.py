@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from theory.judge import check
     from theory.kernels import Kernel
     from theory.model import Status, Trace, Verdict
+    from theory.privacy import gaussian_noise
     from theory.random import Gen, seed_block
     from theory.registry import Registry, build_registry
     from theory.runner import run
@@ -36,12 +37,13 @@ _HOMES = {
     "Invariant": "spec", "Mutant": "spec", "Paper": "spec", "Param": "spec",
     "check_algorithm": "api", "Results": "api",
     "SensingInstance": "instances.matrix_sensing",  # families' instance types, for plugins' type hints and state
+    "gaussian_noise": "privacy",  # the Gaussian mechanism's calibration, for private algorithms' noise
 }
 
 __all__ = [
     "Algorithm", "Budget", "Claim", "Experiment", "Family", "Gen", "Harness", "Instance", "Invariant", "Kernel",
     "Mutant", "Paper", "Param", "Registry", "Results", "SensingInstance", "Status", "Trace", "Verdict",
-    "build_registry", "check", "check_algorithm", "hookimpl", "run", "seed_block",
+    "build_registry", "check", "check_algorithm", "hookimpl", "run", "seed_block", "gaussian_noise",
 ]
 
 

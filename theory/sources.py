@@ -9,5 +9,4 @@ OWN_DISTRIBUTION = "theorycheck"
 BUILTIN_FAMILIES = ("theory.instances.bandits", "theory.instances.online", "theory.instances.inference",
                     "theory.instances.privacy", "theory.instances.linear_systems", "theory.instances.sea",
                     "theory.instances.switching", "theory.instances.linear_bandits", "theory.instances.linear_mdp",
-                    "theory.instances.sparse_regression", "theory.instances.nonconvex",
                     "theory.instances.matrix_sensing")
