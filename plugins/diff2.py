@@ -29,12 +29,12 @@ e^{3/2} = 32 B L Delta G makes their sum e / 2 at R = L Delta / e rounds: error 
 Claims (one experiment, so the report draws both rates on one plot):
 - ``rate-in-n`` (DIFF2, Theorem 4.3): E||grad f(x_out)||^2 = O(n^{-4/3}) at fixed d, P, eps, delta.
 - ``rate-in-n`` (DP-GD, the baseline the abstract quotes): O(n^{-1}).
-- ``privacy`` (DIFF2, the accountant's guarantee for the whole run): audited on the ``canary`` pair of the
-  ``robust-regression`` family along the fixed path x_r = r h e1 (the mechanism answers queries chosen in
-  advance, a special case of its adaptive guarantee), where every release moves by its sensitivity. The
-  statistic is sum_r (2 / z_r) <release_r, e1> / (z_r c_r / n), the likelihood-ratio statistic of the
-  composed Gaussians (sufficient), so the audit sees the whole composition. R = 8 rounds per audit (restarts
-  and differences both occur at every eps): the power depends on the seeds, not on the rounds.
+- ``privacy`` (DIFF2, the accountant's guarantee for the whole run): audited in the ``audit`` mode of the
+  ``robust-regression`` family (its canary pair) along the fixed path x_r = r h e1 (the mechanism answers
+  queries chosen in advance, a special case of its adaptive guarantee), where every release moves by its
+  sensitivity. The statistic is sum_r (2 / z_r) <release_r, e1> / (z_r c_r / n), the likelihood-ratio
+  statistic of the composed Gaussians (sufficient), so the audit sees the whole composition. R = 8 rounds per
+  audit (restarts and differences both occur at every eps): the power depends on the seeds, not on the rounds.
 
 Mutants: ``no-restart`` (catalogue M7.1) and ``different-samples`` (M7.4) break DIFF2's rate;
 ``unsquared-variance`` (B written with the sensitivity 1/n, not its square: rounds stop growing with n) and
@@ -67,11 +67,18 @@ equal split of the budget) and the constants. The average over P nodes' independ
 proportional to 1 / P, so our error scales like P^{-2/3}, not the theorem's P^{-4/3}; P is fixed here. The
 rate is measured as the average of ||grad f(x_r)||^2 over r < R (the expectation over rhat, given the run).
 delta is fixed (1e-5), not n^{-1.1}, so no log(1/delta) factor enters the fit. Records are m base records
-repeated n / m times (``theory.instances.nonconvex``), so f is the same at every n. The family's pseudo-Huber
+repeated n / m times (``plugins/robust_regression.py``), so f is the same at every n. The family's pseudo-Huber
 ridge keeps ||grad f|| away from 0 far from the data: without it, noise that throws x far away lowers the
 metric, and ``std-error-noise`` passed DIFF2's rate (slope -1.37). The noise of 32 rounds is drawn in one call
 (the same law as a draw per round). Normals are Box-Muller on 32-bit uniforms, truncated beyond about 6.6 sd
 (far below delta).
+
+The mutants' switches (``Bugs``) are not hyper-parameters: the paper prescribes none of them (a noise factor of
+1, restarts, ...), so they stay out of the algorithms' ``hyper``, where ``theorycheck audit`` would mutate them
+as if they were the theorem's settings (and a reader take them for the algorithm's); each mutant replaces
+``init`` and ``step`` with the same code run with its switches flipped, rather than overriding a hyper-parameter
+that the correct algorithm would have to declare for its mutants' sake. ``hyper`` keeps only ``diff2``, which
+picks the estimator of the gradient (DIFF2 or DP-GD) and is not a bug.
 """
 
 from __future__ import annotations
@@ -82,16 +89,29 @@ import math
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
-from theory.instances.nonconvex import CANARY_SCALE
-from theory.privacy import gaussian_noise
+from plugins.robust_regression import CANARY_SCALE, REGRESSION
+from theory import Algorithm, Claim, Experiment, Mutant, Paper, gaussian_noise, hookimpl
 
 PAPER = Paper(title="DIFF2: Differential Private Optimization via Gradient Differences for Nonconvex "
                     "Distributed Learning", authors="Murata, Suzuki", year=2023, arxiv="2302.03884")
 STEPS = 4200  # rounds the utility experiment runs; the rounds a schedule asks for must fit
 BLOCK = 32  # rounds whose noise is drawn in one call
-HYPER = {"noise_factor": 1.0, "restart": True, "adaptive_clip": True, "same_samples": True,
-         "noise_radius": "clip", "squared": True, "noise_divisor": "n"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Bugs:
+    """The mutants' switches; the defaults are the algorithm as the paper states it."""
+
+    noise_factor: float = 1.0   # noise scale against the accountant's
+    restart: bool = True        # False: T_r = R (M7.1)
+    adaptive_clip: bool = True  # False: differences clipped at the constant C2 (M7.2)
+    same_samples: bool = True   # False: a difference's two gradients on different records (M7.4)
+    noise_radius: str = "clip"  # "step": difference noise scaled to C2 ||x_{r-1} - x_{r-2}||, not the clip radius
+    squared: bool = True        # False: B written with the sensitivity 1/n, not its square
+    noise_divisor: str = "n"    # "sqrt": noise in units of C / sqrt(n), not C / n
+
+
+CORRECT = Bugs()
 
 
 @functools.lru_cache(maxsize=256)
@@ -99,19 +119,19 @@ def _kappa(eps: float, delta: float) -> float:
     return gaussian_noise(eps, delta, sensitivity=1.0)
 
 
-def schedule(inst, hyper, diff2: bool) -> dict:
+def schedule(inst, hyper, diff2: bool, bugs: Bugs = CORRECT) -> dict:
     """Rounds, restart period and noise multipliers the theory prescribes for this instance."""
     kappa = _kappa(inst.eps, inst.delta)
     nodes, d = int(inst.params["P"]), int(inst.params["d"])
-    unit = d * kappa**2 / (inst.n ** (2 if hyper["squared"] else 1) * nodes)
+    unit = d * kappa**2 / (inst.n ** (2 if bugs.squared else 1) * nodes)
     big_l, g, gap = inst.smooth, inst.lipschitz, inst.gap
     e = (32 * unit * big_l * gap * g) ** (2 / 3)
     rounds = math.ceil(big_l * gap / e) if diff2 else math.ceil(math.sqrt(big_l * gap / (4 * unit)) / g)
-    if inst.canary:
+    if inst.mode == "audit":
         rounds = int(hyper["horizon"])
     if rounds > hyper["horizon"]:
         raise ValueError(f"the schedule asks for {rounds} rounds, more than the experiment's {hyper['horizon']}")
-    period = min(rounds, math.ceil(g / math.sqrt(e))) if hyper["restart"] else rounds
+    period = min(rounds, math.ceil(g / math.sqrt(e))) if bugs.restart else rounds
     restarts = math.ceil(rounds / period)
     if not diff2:
         return {"R": rounds, "period": 1, "z1": 2 * math.sqrt(rounds) * kappa, "z2": 0.0}
@@ -124,56 +144,56 @@ def _clip(v: torch.Tensor, radius) -> torch.Tensor:
     return v * torch.clamp(radius / norm.clamp_min(1e-300), max=1.0)
 
 
-def init(inst, hyper, gen):
+def init(inst, hyper, gen, bugs: Bugs = CORRECT):
     d = inst.a.shape[-1]
     zero = torch.zeros(inst.batch, d)
     return {"x": zero, "x_prev": zero, "v": zero, "sum_sq": torch.zeros(inst.batch), "grads": torch.zeros_like(inst.a),
             "noise": torch.zeros(inst.batch, BLOCK, inst.a.shape[1], d),
-            "stat": torch.zeros(inst.batch, 2), "rounds": torch.full((inst.batch,), _plan(inst, hyper)["R"])}
+            "stat": torch.zeros(inst.batch, 2), "rounds": torch.full((inst.batch,), _plan(inst, hyper, bugs)["R"])}
 
 
 _PLANS: dict[tuple, dict] = {}  # schedules are pure functions of this key: computed once, not every step
 
 
-def _plan(inst, hyper) -> dict:
-    key = (inst.n, inst.eps, inst.delta, inst.canary, inst.scale, inst.ridge, inst.gap, inst.params["P"],
-           inst.params["d"], hyper["horizon"], hyper["restart"], hyper["squared"], hyper["diff2"])
+def _plan(inst, hyper, bugs: Bugs) -> dict:
+    key = (inst.n, inst.eps, inst.delta, inst.mode, inst.scale, inst.ridge, inst.gap, inst.params["P"],
+           inst.params["d"], hyper["horizon"], bugs.restart, bugs.squared, hyper["diff2"])
     if key not in _PLANS:
-        _PLANS[key] = schedule(inst, hyper, hyper["diff2"])
+        _PLANS[key] = schedule(inst, hyper, hyper["diff2"], bugs)
     return _PLANS[key]
 
 
-def _radii(claimed: torch.Tensor, fixed: float, hyper) -> tuple[torch.Tensor, torch.Tensor]:
+def _radii(claimed: torch.Tensor, fixed: float, bugs: Bugs) -> tuple[torch.Tensor, torch.Tensor]:
     """Clip and noise radius of a difference release, given the radius the accountant was told (``claimed``)."""
-    radius = claimed if hyper["adaptive_clip"] else torch.full_like(claimed, fixed)
-    return radius, claimed if hyper["noise_radius"] == "step" else radius
+    radius = claimed if bugs.adaptive_clip else torch.full_like(claimed, fixed)
+    return radius, claimed if bugs.noise_radius == "step" else radius
 
 
-def step(state, inst, t, hyper, gen):
-    plan = _plan(inst, hyper)
+def step(state, inst, t, hyper, gen, bugs: Bugs = CORRECT):
+    plan = _plan(inst, hyper, bugs)
     if t > plan["R"]:
         return state
-    if inst.canary:
-        return _audit_step(state, inst, t, hyper, gen, plan)
+    if inst.mode == "audit":
+        return _audit_step(state, inst, t, gen, plan, bugs)
     x, x_prev = state["x"], state["x_prev"]
-    n = inst.n if hyper["noise_divisor"] == "n" else math.sqrt(inst.n)
+    n = inst.n if bugs.noise_divisor == "n" else math.sqrt(inst.n)
     if (t - 1) % BLOCK == 0:  # draw BLOCK rounds' noise at once: one call instead of BLOCK
         state = {**state, "noise": gen.normal("noise", t, BLOCK, inst.a.shape[1], x.shape[1])}
-    noise = state["noise"][:, (t - 1) % BLOCK] * (hyper["noise_factor"] / n)  # (seeds, P, d)
+    noise = state["noise"][:, (t - 1) % BLOCK] * (bugs.noise_factor / n)  # (seeds, P, d)
     grads = inst.sample_grads(x)  # (seeds, P, m, d); the next round's gradients at x_{r-2}
     if (t - 1) % plan["period"] == 0:
         v = (_clip(grads, inst.lipschitz).mean(2) + plan["z1"] * inst.lipschitz * noise).mean(1)
     else:
-        before = state["grads"] if hyper["same_samples"] else state["grads"].roll(1, dims=2)
+        before = state["grads"] if bugs.same_samples else state["grads"].roll(1, dims=2)
         claimed = inst.smooth * (x - x_prev).norm(dim=-1)[:, None, None]  # C2 ||x_{r-1} - x_{r-2}||: (seeds, 1, 1)
-        radius, noise_radius = _radii(claimed, inst.smooth, hyper)
+        radius, noise_radius = _radii(claimed, inst.smooth, bugs)
         moved = _clip(grads - before, radius[..., None]).mean(2)
         v = state["v"] + (moved + plan["z2"] * noise_radius * noise).mean(1)
     sum_sq = state["sum_sq"] + grads.mean(dim=(1, 2)).square().sum(-1)
     return {**state, "x": x - v / inst.smooth, "x_prev": x, "v": v, "sum_sq": sum_sq, "grads": grads}
 
 
-def _audit_step(state, inst, t, hyper, gen, plan):
+def _audit_step(state, inst, t, gen, plan, bugs: Bugs):
     """One release on D (canary z+) and D' (z-) at node 0 along x_r = r h e1; n - 1 null records add 0. The pair
     and the path are the same for every seed, so the clipped gradients are computed once and only noise is
     per seed."""
@@ -187,16 +207,16 @@ def _audit_step(state, inst, t, hyper, gen, plan):
         moved, noise_radius = _clip(grads, claimed[..., None]), claimed
     else:
         z, claimed = plan["z2"], torch.full((1, 1), inst.smooth * h)
-        radius, noise_radius = _radii(claimed, inst.smooth, hyper)
+        radius, noise_radius = _radii(claimed, inst.smooth, bugs)
         moved = _clip(grads - before, radius[..., None])
-    noise = gen.normal("audit", t, 2) * (hyper["noise_factor"] * z * noise_radius / inst.n)  # (seeds, 2)
+    noise = gen.normal("audit", t, 2) * (bugs.noise_factor * z * noise_radius / inst.n)  # (seeds, 2)
     release = moved[..., 0] / inst.n + noise
     return {**state, "stat": state["stat"] + (2 / z) * release / (z * claimed / inst.n)}
 
 
 def step_frozen(state, inst, t, hyper, gen):
     """Null learner: stays at x_0 and releases nothing; the metric still averages ||grad f(x_0)||^2."""
-    if t > _plan(inst, hyper)["R"] or inst.canary:
+    if t > int(state["rounds"][0]) or inst.mode == "audit":  # rounds: the algorithm's plan, set by its init
         return state
     grads = inst.sample_grads(state["x"])
     return {**state, "sum_sq": state["sum_sq"] + grads.mean(dim=(1, 2)).square().sum(-1)}
@@ -216,16 +236,25 @@ PRE_ASYMPTOTIC = ("measured -1.05 [-1.07, -1.03] (quick, 64 seeds, n in [8192, 3
                   "the catch-up share 1/T_r ~ n^(-2/3) still bends the slope at these n (module docstring)")
 UTILITY = Experiment(family="robust-regression", over="n", params={"d": 10, "eps": 0.1, "delta": 1e-5},
                      steps=STEPS, grid=(1024, 2048, 4096, 8192, 16384, 32768), seeds=256, quick_seeds=64)
-AUDIT = Experiment(family="robust-regression", over="eps", params={"n": 96, "d": 1, "delta": 1e-5, "canary": 1,
-                                                                   "m": 1}, steps=8,
+AUDIT = Experiment(family="robust-regression", over="eps", mode="audit", params={"n": 96, "d": 1, "delta": 1e-5,
+                                                                                "m": 1}, steps=8,
                    grid=(0.5, 1.0, 2.0, 4.0, 8.0), seeds=200_000, quick_seeds=100_000)
+
+
+def _bugged(**switches) -> dict:
+    """A mutant's init and step: the algorithm's own, run with ``switches`` flipped (``Bugs``)."""
+    bugs = Bugs(**switches)
+    return {"init": lambda inst, hyper, gen: init(inst, hyper, gen, bugs),
+            "step": lambda state, inst, t, hyper, gen: step(state, inst, t, hyper, gen, bugs)}
+
+
 RATE_MUTANTS = (
     Mutant(name="unsquared-variance", bug="the schedule's noise variance B written with 1/n, the sensitivity, "
                                           "not its square: rounds and noise stop tracking n",
-           breaks=("rate-in-n",), hyper={"squared": False}),
+           breaks=("rate-in-n",), **_bugged(squared=False)),
     Mutant(name="std-error-noise", bug="noise scaled to C / sqrt(n), the standard error of a mean, instead of "
                                        "the sensitivity C / n: over-noised, so private, but no n^-1 decay",
-           breaks=("rate-in-n",), hyper={"noise_divisor": "sqrt"}),
+           breaks=("rate-in-n",), **_bugged(noise_divisor="sqrt")),
 )
 
 def _uncatchable(measured: str) -> dict[str, str]:
@@ -238,7 +267,7 @@ SHARED = dict(paper=PAPER, family="robust-regression", init=init, step=step, met
               schedule="per_horizon")  # one init/step for both: ``hyper["diff2"]`` picks the estimator of the gradient
 
 DIFF2 = Algorithm(
-    name="diff2-gd", hyper={**HYPER, "diff2": True}, **SHARED,
+    name="diff2-gd", hyper={"diff2": True}, **SHARED,
     claims=(
         Claim(name="rate-in-n", metric="grad_norm_sq", kind="upper", form="C*n**(-4/3)",
               source="Theorem 4.3: E||grad f||^2 = O((L G d)^{2/3} / (n P eps)^{4/3})", experiment=UTILITY,
@@ -249,24 +278,24 @@ DIFF2 = Algorithm(
     ),
     mutants=(
         Mutant(name="no-restart", bug="M7.1: T_r = R, the full gradient is released once",
-               breaks=("rate-in-n",), hyper={"restart": False}, missed=_uncatchable("-0.716 [-0.736, -0.697]")),
+               breaks=("rate-in-n",), **_bugged(restart=False), missed=_uncatchable("-0.716 [-0.736, -0.697]")),
         Mutant(name="different-samples", bug="M7.4: the two gradients of a difference use different records",
-               breaks=("rate-in-n",), hyper={"same_samples": False}, missed=_uncatchable("-0.068 [-0.143, 0.006]")),
+               breaks=("rate-in-n",), **_bugged(same_samples=False), missed=_uncatchable("-0.068 [-0.143, 0.006]")),
         dataclasses.replace(RATE_MUTANTS[0], missed=_uncatchable("0.0")),
         dataclasses.replace(RATE_MUTANTS[1], missed=_uncatchable("-0.033 [-0.035, -0.032]")),
         Mutant(name="half-noise", bug="noise at half the scale the accountant asks for",
-               breaks=("privacy",), hyper={"noise_factor": 0.5}),
+               breaks=("privacy",), **_bugged(noise_factor=0.5)),
         Mutant(name="noise-radius", bug="M7.3 variant: clip at fixed C2, noise scaled to C2 ||x_{r-1} - x_{r-2}||",
-               breaks=("privacy",), hyper={"adaptive_clip": False, "noise_radius": "step"}),
+               breaks=("privacy",), **_bugged(adaptive_clip=False, noise_radius="step")),
         Mutant(name="constant-clip", bug="M7.2: differences clipped and noised at the constant radius C2, without "
-               "the ||x_{r-1} - x_{r-2}|| factor", breaks=("rate-in-n",), hyper={"adaptive_clip": False},
+               "the ||x_{r-1} - x_{r-2}|| factor", breaks=("rate-in-n",), **_bugged(adaptive_clip=False),
                missed=_uncatchable("-0.421 [-0.445, -0.397]")),
     ),
     nulls=FROZEN,
 )
 
 DPGD = Algorithm(
-    name="dp-gd", hyper={**HYPER, "diff2": False}, **SHARED,
+    name="dp-gd", hyper={"diff2": False}, **SHARED,
     claims=(
         Claim(name="rate-in-n", metric="grad_norm_sq", kind="upper", form="C/n",
               source="DP-GD baseline in the abstract: O(sqrt(d) / (n eps))", experiment=UTILITY),
@@ -279,3 +308,8 @@ DPGD = Algorithm(
 @hookimpl
 def theorycheck_algorithms():
     return [DIFF2, DPGD]
+
+
+@hookimpl
+def theorycheck_families():
+    return [REGRESSION]

@@ -102,8 +102,8 @@ import math
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
-from theory.privacy import gaussian_noise
+from plugins.sparse_regression import SPARSE_REGRESSION
+from theory import Algorithm, Claim, Experiment, Mutant, Paper, gaussian_noise, hookimpl
 
 PAPER = Paper(title="Improved Analysis of Sparse Linear Regression in Local Differential Privacy Model",
               authors="Zhu, Ding, Aggarwal, Xu, Wang", year=2024, arxiv="2310.07367")
@@ -184,7 +184,7 @@ def _run(instance, hyper, gen, t, *, public=False, scale=1.0, central=False, deb
          l1=False):
     sigma1, sigma2 = _scales(instance, hyper, public, root, l1)
     message = _audit(instance, hyper, gen, t, sigma1, sigma2, scale, clean=central, public=public)
-    if instance.params.get("audit"):  # an audit-only experiment: no estimate
+    if instance.mode == "audit":  # an audit-only experiment: no estimate
         return {"error": torch.zeros(instance.batch, dtype=torch.float64), "message": message}
     n, d = instance.x.shape[1], instance.x.shape[2]
     x = instance.x.clamp(-float(hyper["tau_x"]), float(hyper["tau_x"]))
@@ -237,7 +237,7 @@ def _mutant(**kw):
     return lambda state, instance, t, hyper, gen: _run(instance, hyper, gen, t, **kw)
 
 
-AUDIT = Experiment(family="sparse-regression", over="eps", params={"n": 2, "delta": 1e-5, "audit": 1}, steps=1,
+AUDIT = Experiment(family="sparse-regression", over="eps", mode="audit", params={"n": 2, "delta": 1e-5}, steps=1,
                    grid=(0.5, 1.0, 2.0, 4.0, 8.0), quick_grid=(0.5, 1.0, 2.0, 4.0, 8.0),
                    seeds=200_000, quick_seeds=60_000)
 OVER_N = Experiment(family="sparse-regression", over="n", params={"eps": 8.0, "delta": 1e-5, "d": 4, "k": 2},
@@ -343,3 +343,8 @@ LDP_PUBLIC = Algorithm(
 @hookimpl
 def theorycheck_algorithms():
     return [LDP, LDP_PUBLIC]
+
+
+@hookimpl
+def theorycheck_families():
+    return [SPARSE_REGRESSION]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import math
 import re
 import time
@@ -13,6 +14,8 @@ import sympy
 
 from theory.claims import MAX_FORM_LENGTH, Claim, Experiment, evaluate, parse_form
 from theory.errors import ClaimError, TheoryError
+from theory.export import experiment_data
+from theory.render import instance_text
 
 SYMBOLS = frozenset({"C", "K", "T", "t", "rho", "n"})
 C, K, T, t, rho = (sympy.Symbol(name, positive=True) for name in ("C", "K", "T", "t", "rho"))
@@ -371,3 +374,13 @@ def test_evaluate_binds_symbols_by_name():
     assert evaluate(expr, {"C": 2.0, "K": 4.0, "T": 9.0}) == pytest.approx(12.0, rel=1e-14)
     with pytest.raises(ClaimError, match="not a finite real number"):
         evaluate(parse_form("log(T - 2)", SYMBOLS), {"T": 1.0})
+
+
+def test_instance_text_and_json_experiment_data_show_the_mode():
+    experiment = Experiment(family="sparse-regression", over="eps", grid=(0.5, 1.0, 2.0), params={"n": 2},
+                            mode="audit")
+    claim = Claim(name="privacy", metric="m", neighbour="m2", kind="privacy", form="eps", source="s",
+                  experiment=experiment)
+    assert instance_text(claim).startswith("sparse-regression in audit mode over eps, n=2")
+    assert experiment_data(experiment)["mode"] == "audit"
+    assert experiment_data(dataclasses.replace(experiment, mode=None))["mode"] is None

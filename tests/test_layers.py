@@ -17,8 +17,6 @@ FACES = {"theory.cli", "theory.pytest_plugin", "theory.report", "theory.render",
          "theory.versus", "theory.plots", "theory.worst_case_commands", "theory.api"}
 ENGINE = {"theory.runner", "theory.executors", "theory.harness", "theory.kernels", "theory.backend"}
 JUDGE = {"theory.judge", "theory.stats", "theory.privacy", "theory.claims"}
-# Plugins that still import past the public face; the list may only shrink (issue: one pipeline, plugin API).
-PAST_THE_FACE = {"plugins.ldp_sparse_regression", "plugins.diff2"}
 
 
 def _modules(folder: str) -> dict[str, Path]:
@@ -79,7 +77,4 @@ def test_the_value_types_import_nothing_but_the_claims():
 @pytest.mark.parametrize("name", sorted(set(PLUGINS) - {"plugins"}))
 def test_plugins_import_only_the_public_face(name):
     deeper = {i for i in _imports(name, PLUGINS[name], names=False) if i.startswith("theory.")}
-    if name in PAST_THE_FACE:
-        assert deeper, f"{name} now imports only from theory: remove it from PAST_THE_FACE"
-    else:
-        assert not deeper, f"{name} imports {sorted(deeper)}: import from theory (re-export what is missing)"
+    assert not deeper, f"{name} imports {sorted(deeper)}: import from theory (re-export what is missing)"

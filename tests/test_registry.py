@@ -387,3 +387,35 @@ def test_real_entry_points_of_this_distribution_survive_the_switch(monkeypatch):
     monkeypatch.setenv(DISABLE_AUTOLOAD, "1")
     names = {point.name for point in registry_module._entry_points(autoload=False)}
     assert "ucb1" in names  # shipped by theorycheck itself, so never switched off
+
+
+# --- measurement modes ----------------------------------------------------------------------------------------
+
+
+def _modal_plugins(mode: str):
+    """A family declaring the mode ``audit``, and an algorithm whose claim asks ``mode`` of it."""
+    from theory.instances.bandits import BERNOULLI
+    family = dataclasses.replace(BERNOULLI, name="modal-bandit", modes=("audit",))
+    experiment = dataclasses.replace(bandit_experiment(), family="modal-bandit", mode=mode)
+    algorithm = with_claim(valid_algorithm("modal", family="modal-bandit"), experiment=experiment)
+    return ("fam", FamiliesPlugin(family)), ("modal", AlgorithmsPlugin(algorithm))
+
+
+def test_a_mode_the_family_declares_loads(no_entry_points):
+    registry = build(*_modal_plugins("audit"))
+    assert registry.algorithms["modal"].claims[0].experiment.mode == "audit", [str(e) for e in registry.errors]
+
+
+def test_a_mode_the_family_does_not_declare_is_refused_with_its_modes(no_entry_points):
+    error = only_error(build(*_modal_plugins("canary")), "modal")
+    assert "has no mode 'canary'" in str(error) and "its modes: audit" in str(error)
+    plain = with_claim(valid_algorithm("plain"), experiment=dataclasses.replace(bandit_experiment(), mode="audit"))
+    error = only_error(build(("plain", AlgorithmsPlugin(plain))), "plain")
+    assert "'bernoulli-bandit' has no mode 'audit'" in str(error) and "its modes: none" in str(error)
+
+
+def test_a_mode_must_be_a_name():
+    with pytest.raises(TheoryError, match="the mode"):
+        dataclasses.replace(bandit_experiment(), mode="two words")
+    with pytest.raises(TheoryError, match="the mode"):
+        dataclasses.replace(fake_family("f"), modes=("",))

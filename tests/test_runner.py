@@ -252,3 +252,28 @@ def test_same_numbers_on_cpu_and_cuda():
     cpu, cuda = run_fake(seeds=range(8)), run_fake(seeds=range(8), device="cuda")
     assert cuda.status == "ok", cuda.message
     np.testing.assert_allclose(cpu.metrics["regret"], cuda.metrics["regret"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("schedule", ["anytime", "per_horizon"])
+def test_an_experiment_mode_reaches_the_family_and_the_algorithm(schedule):
+    """Issue 10, item 5: a measurement mode is declared on the experiment, not smuggled in a parameter."""
+    asked = []
+
+    def generate(params, gen, mode=None):
+        asked.append(mode)
+        return BERNOULLI.generate(params, gen)
+
+    family = dataclasses.replace(BERNOULLI, name="modal-bandit", generate=generate, modes=("audit",))
+
+    def metrics(state, instance):
+        return {**state, "audit": torch.full((instance.batch,), float(instance.mode == "audit"))}
+
+    algorithm = dataclasses.replace(probe_algorithm(schedule=schedule), metrics=metrics,
+                                    metric_names=("steps", "horizon", "gap", "audit"))
+    for mode, expected in ((None, 0.0), ("audit", 1.0)):
+        asked.clear()
+        experiment = dataclasses.replace(bandit_experiment(GRID, K=3, best=0.9), family="modal-bandit", mode=mode)
+        trace = run(algorithm, family, experiment, GRID, [0, 1])
+        assert trace.status == "ok", trace.message
+        assert set(asked) == {mode} and np.all(trace.metrics["audit"] == expected)
+        assert trace.experiment.mode == mode

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import sqlite3
 
@@ -10,7 +11,7 @@ import pytest
 
 from theory.claims import Experiment
 from theory.model import Row, Status, Trace, Verdict
-from theory.store import SCHEMA_VERSION, Store, StoreError, run_key
+from theory.store import SCHEMA_VERSION, Store, StoreError, _experiment_data, run_key
 
 EXPERIMENT = Experiment(family="bernoulli-bandit", over="T", grid=(8.0, 16.0, 32.0),
                         params={"K": 2, "means": (0.9, 0.5), "gap": "1/sqrt(T)"})
@@ -102,3 +103,17 @@ def test_several_processes_writing_one_store_lose_no_row(tmp_path):
         for i in range(40):
             trace = store.get_trace(_key(f"alg-{w}-{i}"))
             assert trace is not None and trace.metrics["regret"][1, 0] == 3 * i
+
+
+def test_a_mode_is_part_of_the_key_and_no_mode_keeps_the_old_key():
+    audit = dataclasses.replace(EXPERIMENT, mode="audit")
+    assert run_key("alg", "2", audit, EXPERIMENT.grid, (0, 1, 2, 3), "cpu", "float64") != _key()
+    # a run without a mode hashes as it did before modes existed: the mode is left out, not stored as null
+    assert "mode" not in _experiment_data(EXPERIMENT) and _experiment_data(audit)["mode"] == "audit"
+
+
+def test_a_trace_of_a_mode_comes_back_with_its_mode(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    trace = dataclasses.replace(_trace(), experiment=dataclasses.replace(EXPERIMENT, mode="audit"))
+    store.put_trace(_key(), trace)
+    assert store.get_trace(_key()).experiment.mode == "audit"

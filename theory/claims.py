@@ -171,6 +171,9 @@ class Experiment:
     ``params`` values may be numbers or bound-form strings over ``over`` (e.g. a gap ``sqrt(K*log(T)/T)``
     that shrinks with the horizon); such an instance is regenerated at every grid point. ``steps`` is the
     number of steps at each grid point; ``None`` means the grid value itself is the horizon.
+    ``mode`` names a measurement mode the family declares (``Family.modes``, e.g. ``"audit"``: build a privacy
+    audit pair, not a utility instance): it changes what is measured, so it is part of the run's key, and the
+    family's ``generate`` and the algorithm (``instance.mode``) see it; None is the family's ordinary instance.
     """
 
     family: str
@@ -181,8 +184,11 @@ class Experiment:
     seeds: int = 64
     quick_seeds: int | None = None
     quick_grid: tuple[float, ...] | None = None
+    mode: str | None = None
 
     def __post_init__(self) -> None:
+        if self.mode is not None:
+            check_symbol_name(self.mode, "the mode")
         for grid in (self.grid, self.quick_grid or self.grid):
             if len(grid) < 3 or any(b <= a for a, b in zip(grid, grid[1:])) or grid[0] <= 0:
                 raise ClaimError(f"grid {grid} must hold at least 3 increasing positive values")

@@ -29,7 +29,8 @@ def experiment_data(experiment: Experiment) -> dict[str, Any]:
     params = {k: list(v) if isinstance(v, tuple) else v for k, v in experiment.params.items()}
     return {"family": experiment.family, "over": experiment.over, "params": params, "grid": list(experiment.grid),
             "quick_grid": list(experiment.quick_grid) if experiment.quick_grid else None,
-            "seeds": experiment.seeds, "quick_seeds": experiment.quick_seeds, "steps": experiment.steps}
+            "seeds": experiment.seeds, "quick_seeds": experiment.quick_seeds, "steps": experiment.steps,
+            "mode": experiment.mode}
 
 
 def verdict_row(verdict: Verdict, trace: Trace, claim: Claim | None, budget: Budget | None,

@@ -46,7 +46,10 @@ def _tree(text: str) -> ast.AST:
 
 def validate_experiment(experiment: Experiment, family: Family, constants: frozenset[str] = frozenset()) -> None:
     """Refuse unknown parameter names and out-of-range values of ``experiment`` on ``family`` (ClaimError);
-    names in ``constants`` are allowed unchecked."""
+    names in ``constants`` are allowed unchecked; a mode the family does not declare is refused."""
+    if experiment.mode is not None and experiment.mode not in family.modes:
+        raise ClaimError(f"family {family.name!r} has no mode {experiment.mode!r} "
+                         f"(its modes: {', '.join(family.modes) or 'none'})")
     declared = family.parameters
     if not declared:
         if family.name not in _warned:

@@ -136,10 +136,12 @@ def detectable(verdict: Verdict, claim: Claim) -> str:
 
 
 def instance_text(claim: Claim) -> str:
-    """``bernoulli-bandit over T, K=4, best=0.7, gap=0.4 (others at the family's defaults)``."""
+    """``bernoulli-bandit over T, K=4, best=0.7, gap=0.4 (others at the family's defaults)``; an experiment in a
+    measurement mode says so: ``sparse-regression in audit mode over eps, ...``."""
     e = claim.experiment
     params = ", ".join(f"{k}={v}" for k, v in e.params.items())
-    return f"{e.family} over {e.over}, {params or 'no parameters set'} (others at the family's defaults)"
+    mode = f" in {e.mode} mode" if e.mode else ""
+    return f"{e.family}{mode} over {e.over}, {params or 'no parameters set'} (others at the family's defaults)"
 
 
 def rows_table(verdict: Verdict, over: str) -> list[str]:

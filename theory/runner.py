@@ -120,7 +120,7 @@ def _run_anytime(algorithm: Algorithm, family: Family, experiment: Experiment, g
     checkpoints = _horizons(grid)
     gen = Gen(seeds)
     params = _Watched({**family.defaults, **experiment.at(grid[-1])}, experiment.over)
-    instance = family.generate(params, gen)  # Family.instance, with the parameters watched
+    instance = family.generated(params, gen, experiment.mode)  # Family.instance, with the parameters watched
     if params.read:
         return None
     hyper = _hyper(algorithm, checkpoints[-1])
@@ -143,7 +143,7 @@ def _run_per_point(algorithm: Algorithm, family: Family, experiment: Experiment,
     values: list[Mapping[str, torch.Tensor]] = []
     for x, steps in zip(grid, horizons):
         gen = Gen(seeds)
-        instance = family.instance(experiment.at(x), gen)
+        instance = family.instance(experiment.at(x), gen, experiment.mode)
         hyper = _hyper(algorithm, steps)
         state = algorithm.init(instance, hyper, gen)
         state = _advance(algorithm, state, instance, 1, steps, hyper, gen, check_time)
@@ -229,7 +229,7 @@ def _origin(algorithm: Algorithm, family: Family, experiment: Experiment, x: flo
     steps = 1 if algorithm.schedule == "once" else experiment.steps or int(round(x))
     gen = Gen(seeds)
     try:
-        instance = family.instance(experiment.at(x), gen)
+        instance = family.instance(experiment.at(x), gen, experiment.mode)
         return nonfinite_origin(algorithm, instance, _hyper(algorithm, steps), gen, steps, check_time)
     except RunTimeout:
         return "replaying the run to locate it passed the time limit"

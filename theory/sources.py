@@ -8,5 +8,4 @@ ENTRY_POINT_GROUP = "theorycheck"
 DISABLE_AUTOLOAD = "THEORYCHECK_DISABLE_PLUGIN_AUTOLOAD"
 OWN_DISTRIBUTION = "theorycheck"
 BUILTIN_FAMILIES = ("theory.instances.bandits", "theory.instances.online", "theory.instances.privacy",
-                    "theory.instances.sparse_regression", "theory.instances.nonconvex",
                     "theory.instances.matrix_sensing")

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import torch
 
-from theory.claims import Claim
+from theory.claims import Claim, check_symbol_name
 from theory.errors import ClaimError
 from theory.model import Subject
 from theory.random import Gen
@@ -52,6 +52,7 @@ class Instance:
 
     params: Mapping[str, Any]
     batch: int
+    mode: str | None = None  # the experiment's measurement mode (Experiment.mode), set by Family.instance
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,19 +100,32 @@ class Family:
     experiment leaves out. ``nulls`` are learners that learn nothing on this family (uniform random play on
     a bandit), each a complete Mutant (``init``, ``step``, ``metrics`` and ``metric_names``, no ``breaks``):
     every claim run on the family whose metric a null measures is also run on it, unless the claim names its
-    own (``Claim.nulls``). ``invariants`` hold for every run on the family.
+    own (``Claim.nulls``). ``invariants`` hold for every run on the family. ``modes`` are the measurement modes
+    an experiment may ask for (``Experiment.mode``, e.g. ``"audit"``): ``generate`` is then called with
+    ``mode=`` that name (never for an experiment without one) and the instance carries it as ``instance.mode``.
     """
 
     name: str
     description: str
-    generate: Callable[[Mapping[str, Any], Gen], Instance]
+    generate: Callable[..., Instance]  # (params, gen) or, in a mode, (params, gen, mode=...)
     defaults: Mapping[str, float] = field(default_factory=dict)
     parameters: Mapping[str, Param] = field(default_factory=dict)
     nulls: tuple[Mutant, ...] = ()
     invariants: tuple[Invariant, ...] = ()
+    modes: tuple[str, ...] = ()
 
-    def instance(self, params: Mapping[str, Any], gen: Gen) -> Instance:
-        return self.generate({**self.defaults, **params}, gen)
+    def __post_init__(self) -> None:
+        for mode in self.modes:
+            check_symbol_name(mode, f"family {self.name!r}: the mode")
+
+    def instance(self, params: Mapping[str, Any], gen: Gen, mode: str | None = None) -> Instance:
+        return self.generated({**self.defaults, **params}, gen, mode)
+
+    def generated(self, params: Mapping[str, Any], gen: Gen, mode: str | None = None) -> Instance:
+        """``generate`` on complete parameters (defaults already filled in), in ``mode``."""
+        if mode is None:
+            return self.generate(params, gen)
+        return dataclasses.replace(self.generate(params, gen, mode=mode), mode=mode)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -155,6 +155,8 @@ def _digest(content: str | bytes) -> str:
 
 def _experiment_data(experiment: Experiment) -> dict:
     data = dataclasses.asdict(experiment)
+    if data["mode"] is None:  # so the keys of runs without a mode stay what they were before modes existed
+        del data["mode"]
     data["params"] = {k: list(v) if isinstance(v, tuple) else v for k, v in experiment.params.items()}
     return data
 

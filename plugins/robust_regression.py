@@ -21,15 +21,17 @@ a.x_p + N(0, 0.1^2) around node-specific optima x_p = x* + 0.3 N(0, I/d) with ||
 [-bmax, bmax], every label clipped to [-bmax, bmax]. Since l >= 0 and the ridge is 0 at 0, f(0) - inf f <=
 ``gap`` = log(1 + bmax^2/2) for every seed: the instance's known bound on the initial suboptimality.
 
-``canary = 1`` makes the instance an audit pair instead (docs/privacy.md): node 0's dataset D holds n - 1
-null records (a = 0: zero gradient everywhere) and the canary z+ = (A e1, -0.5); its neighbour D' replaces
-the canary with z- = (A e1, 4). On the path x_r = r h e1 with A h R <= 1/2 the residuals of z+ stay in
-[0.5, 1] and those of z- in [-4, -3.5], where rho' and rho'' keep opposite signs for the two records: with
-A = 12 their gradients exceed any clip radius up to 5 and their gradient differences exceed C2 ||x_r -
-x_{r-1}|| for any C2 <= 12, so after clipping they point in opposite directions and every release moves by
+The mode ``audit`` (``Experiment(mode="audit")``) makes the instance an audit pair instead (docs/privacy.md):
+node 0's dataset D holds n - 1 null records (a = 0: zero gradient everywhere) and the canary z+ = (A e1, -0.5);
+its neighbour D' replaces the canary with z- = (A e1, 4). On the path x_r = r h e1 with A h R <= 1/2 the
+residuals of z+ stay in [0.5, 1] and those of z- in [-4, -3.5], where rho' and rho'' keep opposite signs for the
+two records: with A = 12 their gradients exceed any clip radius up to 5 and their gradient differences exceed
+C2 ||x_r - x_{r-1}|| for any C2 <= 12, so after clipping they point in opposite directions and every release moves by
 twice the clip radius over n: the replace-one sensitivity. The audit pair has no ridge (it would add the same
 vector on D and D'). ``eps`` and ``delta`` are the budget the experiment asks a mechanism to meet; the family
 never reads them.
+
+Registered by ``plugins/diff2.py``, its only user (docs/families/robust-regression.md).
 """
 
 from __future__ import annotations
@@ -41,9 +43,7 @@ from typing import Any
 
 import torch
 
-from theory.hookspecs import hookimpl
-from theory.random import Gen
-from theory.spec import Family, Instance, Param
+from theory import Family, Gen, Instance, Param
 
 CANARY_SCALE = 12.0
 CANARY_LABELS = (-0.5, 4.0)  # z+ and z-: residual ranges [0.5, 1] and [-4, -3.5] on the audit path
@@ -56,15 +56,14 @@ def rho_prime(r: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True, kw_only=True)
 class RegressionInstance(Instance):
-    a: torch.Tensor  # (batch, P, m, d) base features; canary: (batch, 2, 1, d), z+ and z-
-    b: torch.Tensor  # (batch, P, m) base labels; canary: (batch, 2, 1)
+    a: torch.Tensor  # (batch, P, m, d) base features; audit: (batch, 2, 1, d), z+ and z-
+    b: torch.Tensor  # (batch, P, m) base labels; audit: (batch, 2, 1)
     n: int           # records per node
     eps: float
     delta: float
     scale: float     # ||a|| of every record (utility instances)
     ridge: float     # mu: weight of the pseudo-Huber ridge in every loss (0 on the audit pair)
     gap: float       # f(0) - inf f <= gap
-    canary: bool
 
     @property
     def smooth(self) -> float:
@@ -96,19 +95,19 @@ class RegressionInstance(Instance):
         return self.sample_grads(x).mean(dim=(-3, -2))
 
 
-def _generate(params: Mapping[str, Any], gen: Gen) -> RegressionInstance:
+def _generate(params: Mapping[str, Any], gen: Gen, mode: str | None = None) -> RegressionInstance:
     d, nodes, m, n = int(params["d"]), int(params["P"]), int(params["m"]), int(params["n"])
     scale, bmax = float(params["scale"]), float(params["bmax"])
     if n < m or n % m:
         raise ValueError(f"robust-regression needs n a multiple of m, got n={n}, m={m}")
     common: dict[str, Any] = dict(params=dict(params), batch=gen.batch, n=n, eps=float(params["eps"]),
                                   delta=float(params["delta"]), scale=scale, gap=math.log(1 + bmax**2 / 2))
-    if int(params.get("canary", 0)):
+    if mode == "audit":
         common["ridge"] = 0.0
         a = torch.zeros(gen.batch, 2, 1, d, device=gen.device)
         a[..., 0] = CANARY_SCALE
         b = torch.tensor(CANARY_LABELS, device=gen.device).expand(gen.batch, 2)[..., None]
-        return RegressionInstance(**common, a=a, b=b.clone(), canary=True)
+        return RegressionInstance(**common, a=a, b=b.clone())
     a = gen.normal("instance/a", 0, nodes, m, d)
     a = scale * a / a.norm(dim=-1, keepdim=True)
     star = gen.normal("instance/x", 0, d)
@@ -117,14 +116,14 @@ def _generate(params: Mapping[str, Any], gen: Gen) -> RegressionInstance:
     b = torch.einsum("bpmd,bpd->bpm", a, local) + 0.1 * gen.normal("instance/noise", 0, nodes, m)
     outlier = gen.uniform("instance/outlier", 0, nodes, m) < 0.2
     b = torch.where(outlier, bmax * (2 * gen.uniform("instance/junk", 0, nodes, m) - 1), b).clamp(-bmax, bmax)
-    return RegressionInstance(**common, a=a, b=b, ridge=float(params["ridge"]), canary=False)
+    return RegressionInstance(**common, a=a, b=b, ridge=float(params["ridge"]))
 
 
 REGRESSION = Family(name="robust-regression",
                     description="robust nonconvex regression log(1 + (a.x - b)^2 / 2) over P nodes of n records",
-                    generate=_generate,
+                    generate=_generate, modes=("audit",),
                     defaults={"d": 10, "P": 4, "m": 16, "n": 256, "scale": 3.0, "bmax": 4.0, "ridge": 0.25, "eps": 1.0,
-                              "delta": 1e-5, "canary": 0},
+                              "delta": 1e-5},
                     parameters={"d": Param(meaning="dimension", low=1, integer=True),
                                 "P": Param(meaning="nodes", low=1, integer=True),
                                 "m": Param(meaning="base records per node (n must be a multiple)", low=1, integer=True),
@@ -133,11 +132,4 @@ REGRESSION = Family(name="robust-regression",
                                 "bmax": Param(meaning="labels clipped to [-bmax, bmax]", low=0),
                                 "ridge": Param(meaning="pseudo-Huber ridge mu", low=0),
                                 "eps": Param(meaning="privacy budget the algorithm must meet", low=0),
-                                "delta": Param(meaning="privacy budget's delta", low=0, high=1),
-                                "canary": Param(meaning="1: an audit pair with a canary record", low=0, high=1,
-                                                integer=True)})
-
-
-@hookimpl
-def theorycheck_families() -> list[Family]:
-    return [REGRESSION]
+                                "delta": Param(meaning="privacy budget's delta", low=0, high=1)})

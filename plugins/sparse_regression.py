@@ -8,12 +8,15 @@ Each of ``n`` users holds one record (x_i, y_i) with
 and theta* is k-sparse with ||theta*||_1 = ``radius``: its first ``k`` coordinates are +-radius / k (alternating
 signs), the rest zero; the same theta* for every seed. Rademacher covariates are bounded by 1, so clipping them
 at tau_x = 1 changes nothing and the estimators' clipping adds no bias. ``eps`` and ``delta`` are the local
-privacy budget the experiment asks each user's randomiser to meet; the family never reads them. ``audit = 1``
-marks an experiment that only audits one user's randomiser: estimators may skip the regression.
+privacy budget the experiment asks each user's randomiser to meet; the family never reads them. The mode
+``audit`` (``Experiment(mode="audit")``) marks an experiment that only audits one user's randomiser: the instance
+is built as in the default mode, and estimators (which see ``instance.mode``) may skip the regression.
 
 For privacy audits the instance also carries one user's two most different records (``pair_x``, ``pair_y``,
 shape (2, d) and (2,)): x = (1, ..., 1), y = +tau_y against x = (1, -1, 1, -1, ...), y = -tau_y, whose
 outer products are orthogonal (the largest change of x x^T a record in [-1, 1]^d can make, up to the diagonal).
+
+Registered by ``plugins/ldp_sparse_regression.py``, its only user (docs/families/sparse-regression.md).
 """
 
 from __future__ import annotations
@@ -24,9 +27,7 @@ from typing import Any
 
 import torch
 
-from theory.hookspecs import hookimpl
-from theory.random import Gen
-from theory.spec import Family, Instance, Param
+from theory import Family, Gen, Instance, Param
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +42,8 @@ class SparseRegressionInstance(Instance):
     delta: float
 
 
-def _generate(params: Mapping[str, Any], gen: Gen) -> SparseRegressionInstance:
+def _generate(params: Mapping[str, Any], gen: Gen, mode: str | None = None) -> SparseRegressionInstance:
+    """The same instance in every mode (the audit reads only the pair); ``mode`` is accepted, not used."""
     n, d, k = int(params["n"]), int(params["d"]), int(params["k"])
     radius, noise, tau_y = float(params["radius"]), float(params["noise"]), float(params["tau_y"])
     if n < 1 or not 1 <= k <= d or d % 2:
@@ -63,9 +65,8 @@ def _generate(params: Mapping[str, Any], gen: Gen) -> SparseRegressionInstance:
 SPARSE_REGRESSION = Family(
     name="sparse-regression",
     description="k-sparse linear model, n users with one Rademacher-covariate sample each, for LDP estimators",
-    generate=_generate,
-    defaults={"n": 1000, "d": 4, "k": 2, "radius": 1.0, "noise": 0.1, "tau_y": 1.5, "eps": 8.0, "delta": 1e-5,
-              "audit": 0},
+    generate=_generate, modes=("audit",),
+    defaults={"n": 1000, "d": 4, "k": 2, "radius": 1.0, "noise": 0.1, "tau_y": 1.5, "eps": 8.0, "delta": 1e-5},
     parameters={"n": Param(meaning="users, one record each", low=1, integer=True),
                 "d": Param(meaning="dimension", low=1, integer=True),
                 "k": Param(meaning="sparsity of theta*", low=1, integer=True),
@@ -73,10 +74,4 @@ SPARSE_REGRESSION = Family(
                 "noise": Param(meaning="standard deviation of the label noise", low=0),
                 "tau_y": Param(meaning="bound a user's label is clipped to", low=0),
                 "eps": Param(meaning="local privacy budget each randomiser must meet", low=0),
-                "delta": Param(meaning="local privacy budget's delta", low=0, high=1),
-                "audit": Param(meaning="1: an audit of one user's randomiser only", low=0, high=1, integer=True)})
-
-
-@hookimpl
-def theorycheck_families() -> list[Family]:
-    return [SPARSE_REGRESSION]
+                "delta": Param(meaning="local privacy budget's delta", low=0, high=1)})
