@@ -65,7 +65,7 @@ def test_list_json_describes_algorithms_claims_mutants_and_families(install, cap
                                     "statement": "regret <= C*sqrt(T) as T grows (C free; Theorem 1)",
                                     "experiment": {"family": "toy-bandit", "over": "T", "params": {},
                                                    "grid": list(fakes.GRID), "quick_grid": None, "seeds": 16,
-                                                   "quick_seeds": None, "steps": None}}]
+                                                   "quick_seeds": None, "steps": None, "mode": None}}]
     assert algorithm["mutants"] == [{"name": "linear", "bug": "adds a constant every step",
                                      "breaks": ["rate"]}]
     assert {"toy-bandit", "bernoulli-bandit"} <= {f["family"] for f in listing["families"]}

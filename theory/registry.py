@@ -176,7 +176,8 @@ def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
         for name in (claim.neighbour, *(n for pair in claim.pairs for n in pair)):
             if name and name not in algorithm.metric_names:
                 raise ClaimError(f"claim {claim.name!r} names unknown neighbour metric {name!r}")
-        clash = {name for name in (claim.experiment.over, claim.against) if name in algorithm.hyper}
+        axes = [name for name in (claim.experiment.over, claim.against) if name is not None]
+        clash = {name for name in axes if name in algorithm.hyper}
         if clash:  # the form would read the hyper-parameter's fixed value where it means the varying axis
             raise ClaimError(f"claim {claim.name!r}: hyper-parameter {sorted(clash)[0]!r} is named like the variable "
                              f"the claim is judged over; rename the hyper-parameter")
