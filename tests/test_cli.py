@@ -184,6 +184,16 @@ def test_check_prints_header_table_evidence_and_reproduce_commands(install, caps
     assert "or: theorycheck check bad rate --seed 3 --quick" in out
 
 
+def test_check_uses_the_store_like_run(install, capsys, tmp_path):
+    install(("fake", fakes.Plugin(fakes.algorithm())))
+    db = str(tmp_path / "runs.sqlite")
+    first = theorycheck(capsys, "check", "fake", "rate", "--store", db)
+    from theory.store import Store
+
+    assert [t.algorithm for t, _ in Store(db).results()] == ["fake"]  # the run and its verdict were kept
+    assert theorycheck(capsys, "check", "fake", "rate", "--store", db) == first  # and served again
+
+
 def test_check_a_mutant_shows_both_verdicts(install, capsys):
     install(("fake", fakes.Plugin(fakes.algorithm())))
     code, out, _ = theorycheck(capsys, "check", "fake[linear]", "rate")

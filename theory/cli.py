@@ -100,7 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     command("list", cmd_list, "list algorithms, claims, mutants, families and plugin load errors", [as_json])
     command("run", cmd_run, "check every claim of the selected algorithms (default: all)",
             [selection, budget, sweep, instance, as_json])
-    check = command("check", cmd_check, "check one claim and print its full verdict", [budget, instance, as_json])
+    check = command("check", cmd_check, "check one claim and print its full verdict",
+                    [budget, sweep, instance, as_json])
     check.add_argument("algorithm", help="an algorithm, or ALGORITHM[MUTANT] for a mutant")
     check.add_argument("claim")
     audit = command("audit", cmd_audit, "per claim: its verdict, its null learners' verdicts, its mutants "
