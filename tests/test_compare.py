@@ -43,6 +43,20 @@ def test_versus_runs_every_algorithm_on_the_first_ones_experiment(monkeypatch, t
     assert "grid 16, 32, 64, 128, 256" in report and "grid 8, 16" not in report
 
 
+def test_versus_own_grids_shares_the_instance_and_keeps_each_grid(monkeypatch, tmp_path, capsys):
+    other = fakes.algorithm("wide")
+    grid = (8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0)
+    moved = dataclasses.replace(other.claims[0], experiment=dataclasses.replace(other.claims[0].experiment,
+                                                                                 grid=grid))
+    wide = dataclasses.replace(other, claims=(moved,))
+    fakes.install(monkeypatch, ("fake", fakes.Plugin(fakes.algorithm("narrow"), wide)))
+    out = tmp_path / "versus"
+    assert cli.main(["versus", "narrow", "wide", "--own-grids", "--no-store", "-q", "--out", str(out)]) == 0
+    report = (out / "report.md").read_text()
+    assert "grid 16, 32, 64, 128, 256" in report and "grid 8, 16, 32, 64, 128, 256, 512" in report
+    assert "narrow, wide on toy-bandit over T" in report  # one comparison plot over both grids
+
+
 def test_versus_needs_two_algorithms(monkeypatch, capsys):
     fakes.install(monkeypatch, ("fake", fakes.Plugin(fakes.algorithm("alone"))))
     assert cli.main(["versus", "alone", "--no-store"]) == 2

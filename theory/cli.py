@@ -132,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
                      "first claim's, with --param/--config applied) and plot them together with fitted slopes",
                      [selection, budget, sweep, instance])
     versus.add_argument("--on", metavar="ALGORITHM/CLAIM", help="share this claim's experiment instead")
+    versus.add_argument("--own-grids", action="store_true",
+                        help="share only the instance (family and parameters): each algorithm keeps its own grid, "
+                             "steps and seeds, for claims judged against a counter such as oracle calls")
     versus.add_argument("--out", type=Path, default=Path("theorycheck-versus"),
                         help="report folder (default theorycheck-versus)")
     compare = command("compare", _lazy("store_commands", "cmd_compare"), "the verdicts that differ between two stores "

@@ -48,8 +48,7 @@ def draw(stem: str, plots: Path, series: list, claimed: tuple | None, over: str,
             ax.plot(claimed[0], claimed[1], "--", color="black", label=claimed[2], scaley=False)
             _show_claimed(ax, np.asarray(claimed[1], dtype=float), log_y)
         ax.set_xscale("log" if log_x else "linear")
-        ticks = sorted({float(v) for s in series for v in s[2]})
-        ticks = ticks[::2] if len(ticks) > 8 else ticks
+        ticks = _spaced(sorted({float(v) for s in series for v in s[2]}), log_x)
         ax.set_xticks(ticks, labels=[f"{v:g}" for v in ticks], fontsize=8)
         ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xlabel(_short(over, 40))
@@ -61,6 +60,21 @@ def draw(stem: str, plots: Path, series: list, claimed: tuple | None, over: str,
         fig.set_layout_engine("none")  # the layout is solved: the SVG keeps it instead of solving it again
         fig.savefig(plots / f"{stem}.svg", metadata={"Date": None})
     return {"png": f"plots/{stem}.png", "svg": f"plots/{stem}.svg"}
+
+
+def _spaced(ticks: list[float], log_x: bool, share: float = 0.07) -> list[float]:
+    """The grid values as tick marks, each at least ``share`` of the axis from the last one kept: series with
+    grids of their own (a counter on the x-axis) would otherwise print their labels over each other."""
+    position = np.log10 if log_x else (lambda v: v)
+    usable = [v for v in ticks if v > 0] if log_x else ticks
+    if len(usable) < 2:
+        return usable
+    gap = share * float(position(usable[-1]) - position(usable[0]))
+    kept = [usable[0]]
+    for v in usable[1:]:
+        if float(position(v) - position(kept[-1])) >= gap:
+            kept.append(v)
+    return kept
 
 
 def _show_claimed(ax: Any, claimed: np.ndarray, log_y: bool) -> None:

@@ -6,6 +6,11 @@ experiment (or ``--on ALGORITHM/CLAIM``'s), applies ``--param``/``--config``, an
 first claim on the same metric there: one verdict each on the shared instance, and a report whose comparison
 plot shows every curve with its fitted log-log slope. Plugins are not edited; the runs are stored like any
 other (the shared experiment is part of their key).
+
+``--own-grids`` shares only the instance (family and parameters) and keeps each algorithm's own grid, steps
+and seeds: methods whose cost per step differs by orders of magnitude (a single-loop method against one with an
+inner solve) cannot share horizons, and claims judged against a counter (``Claim.against``, oracle calls) put
+the counter on the x-axis, where their curves meet anyway.
 """
 
 from __future__ import annotations
@@ -40,7 +45,12 @@ def cmd_versus(args: argparse.Namespace) -> int:
         if own is None:
             raise UsageError(f"{algorithm.name} has no claim on {anchor.metric!r} over {anchor.axis} on the "
                              f"family {experiment.family!r}, so it cannot run on the shared experiment")
-        pairs.append((algorithm, dataclasses.replace(own, experiment=experiment)))
+        shared = experiment
+        if args.own_grids:  # the instance is shared; the horizons stay each method's own
+            shared = dataclasses.replace(experiment, grid=own.experiment.grid, quick_grid=own.experiment.quick_grid,
+                                         steps=own.experiment.steps, seeds=own.experiment.seeds,
+                                         quick_seeds=own.experiment.quick_seeds)
+        pairs.append((algorithm, dataclasses.replace(own, experiment=shared)))
     harness = _harness(registry, args)
     with Bar(quiet=args.quiet, claims=len(pairs)) as bar:
         harness.prefetch(pairs, executor=make_executor(args.executor, registry, args.jobs, args.address),
