@@ -12,13 +12,7 @@ from plugins import convex_relu_admm as admm
 from plugins.relu_arrangements import FAMILY
 from theory import Gen
 
-
-@pytest.fixture(autouse=True)
-def float64():
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
+pytestmark = pytest.mark.usefixtures("float64")  # tests/conftest.py
 
 
 def keys(masks: torch.Tensor) -> list[set[int]]:

@@ -15,12 +15,7 @@ from theory import Gen
 SMALL = {"d": 3, "N": 4, "tasks": 16, "w0": 0.0, "K": 1}
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
+pytestmark = pytest.mark.usefixtures("float64")  # tests/conftest.py
 
 
 def instance(seeds=(1, 2, 3), **params):

@@ -15,12 +15,7 @@ from theory.instances.matrix_sensing import MATRIX_SENSING
 SMALL = {"n": 5, "r": 2, "oversampling": 8.0}
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
+pytestmark = pytest.mark.usefixtures("float64")  # tests/conftest.py
 
 
 def instance(**params):
