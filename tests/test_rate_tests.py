@@ -85,6 +85,15 @@ def test_a_slope_still_rising_past_the_claim_does_not_pass():
     assert v.status is not Status.PASS, v.evidence
 
 
+def test_a_slope_still_falling_under_an_upper_bound_passes_and_says_nothing_of_the_trend():
+    # T^0.4 / (1 + T/10^4)^0.3: the local exponent falls from 0.4 toward 0.1, away from an O(sqrt T) claim's
+    # edge, which is no reason to extend the grid
+    metric = T**0.4 / (1 + T / 1e4) ** 0.3
+    v = verdict("C*sqrt(T)", noisy(metric, seed=3))
+    assert v.status is Status.PASS, v.evidence
+    assert "past the claim" not in v.evidence
+
+
 def test_a_claim_toward_zero_is_fitted_at_the_small_end():
     """error = O(1/eps) as eps -> 0, plus a constant that dominates at large eps: the claim is about small
     eps, so the fit takes the small end (exponent -1 there) and PASSes; fitted at the large end (the default

@@ -321,7 +321,8 @@ def _rate(claim: Claim, trace: Trace, values: np.ndarray, curve: FormCurve, base
     evidence = (f"fitted {name} {estimate:{digits}} [{ci[0]:{digits}}, {ci[1]:{digits}}] on {over} in "
                 f"[{min(points):g}, {max(points):g}] vs claimed {shown(0.0):{digits}} ({allowed})")
     evidence += fit.describe(shown, digits, over)
-    if rising or falling:
+    # only the trend that moves toward breaking the claim is news: an upper bound's slope still falling is safe
+    if (rising and claim.kind != "lower") or (falling and claim.kind != "upper"):
         evidence += (f"; the slope is still {'rising' if rising else 'falling'} at the "
                      f"{'top' if sign > 0 else 'bottom'} of the grid, past the claim: extend the grid")
     needed = None

@@ -19,7 +19,7 @@ RELATIONS = {"upper": "<=", "lower": ">=", "theta": "= Theta of", "exact": "==",
 # What each test of theory.judge reports as its estimate.
 ESTIMATES = {"rate": "exponent of {over}", "contraction": "contraction factor per step",
              "privacy": "epsilon lower bound", "privacy-gdp": "Gaussian-DP mu lower bound",
-             "envelope": "worst mean/bound", "exact": "largest relative error",
+             "envelope": "worst mean/bound", "exact": "largest error (relative; absolute under atol)",
              "invariant": "worst value of the invariant's metric"}
 
 

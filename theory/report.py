@@ -41,7 +41,8 @@ STATUSES = ("PASS", "FAIL", "XFAIL", "XPASS", "INCONCLUSIVE", "ERROR", "TIMEOUT"
 _MARKS = {"PASS": "✅", "FAIL": "❌", "XFAIL": "☑️", "XPASS": "❗", "INCONCLUSIVE": "❔", "ERROR": "⚠️",
           "TIMEOUT": "⏱️", "VACUOUS": "🕳️"}
 _ESTIMATES = {"rate": "fitted exponent", "contraction": "contraction factor per step",
-              "envelope": "worst mean / bound", "exact": "largest relative error", "run": "estimate",
+              "envelope": "worst mean / bound", "exact": "largest error (relative; absolute under atol)",
+              "run": "estimate",
               "privacy": "epsilon lower bound", "privacy-gdp": "Gaussian-DP mu lower bound",
               "invariant": "worst value of the invariant's metric"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # with <, >, & as entities: no HTML, links, emphasis or cells
