@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from theory.cases import Case, blocking, claim_cases, judge, judge_claim, mutant_cases, outcome, pairs
+from theory.cases import Case, blocking, claim_cases, judge, judge_claim, mutant_blocking, mutant_cases, outcome, pairs
 from theory.export import claim_result_row, dataframe, harness_row
 from theory.harness import Budget, Harness
 from theory.hookspecs import hookimpl
@@ -42,8 +42,8 @@ class Results:
     def ok(self) -> bool:
         """No claim blocks (FAIL, INCONCLUSIVE, VACUOUS, ERROR, ...) and every mutant is caught, or missed
         as declared."""
-        return not any(blocking(r) for r in self.claims) and all(
-            r.caught != bool(case.missed) for case, r in self.mutants)
+        return not any(blocking(r) for r in self.claims) and not any(
+            mutant_blocking(case, r) for case, r in self.mutants)
 
     def to_rows(self) -> list[dict[str, Any]]:
         """JSON-ready rows: one per claim (``theorycheck run --json``), then one per mutant check."""

@@ -14,7 +14,17 @@ from typing import Any
 import numpy as np
 
 from theory import mutation
-from theory.cases import Case, blocking, claim_cases, judge, judge_claim, mutant_cases, outcome, verdict
+from theory.cases import (
+    Case,
+    blocking,
+    claim_cases,
+    judge,
+    judge_claim,
+    mutant_blocking,
+    mutant_cases,
+    outcome,
+    verdict,
+)
 from theory.claims import Claim
 from theory.harness import Harness
 from theory.model import ClaimResult, MutantResult, Status, Trace, Verdict
@@ -77,7 +87,7 @@ class ClaimAudit:
     def blocking(self) -> bool:
         """A blocking claim outcome, a hand-written mutant that escapes undeclared, or a declared miss that is
         caught after all (the declaration is stale); generated mutants never block."""
-        return blocking(self.result) or any(r.caught == bool(case.missed) for case, r in self.mutants)
+        return blocking(self.result) or any(mutant_blocking(case, r) for case, r in self.mutants)
 
     def data(self) -> dict:
         """The audit of the claim as a JSON-ready row."""

@@ -150,6 +150,12 @@ def blocking(result: Verdict | ClaimResult) -> bool:
     return label in BLOCKING and not (label == "VACUOUS" and declared)
 
 
+def mutant_blocking(case: Case, result: MutantResult) -> bool:
+    """Whether a hand-written mutant check fails a front end: it escapes undeclared, or a declared miss is
+    caught after all (the declaration is stale)."""
+    return result.caught == bool(case.missed)
+
+
 def null_summary(result: ClaimResult) -> str:
     """The null learners' verdicts in a few words: ``uniform FAIL, frozen PASS``, or why there are none."""
     if not result.nulls:
