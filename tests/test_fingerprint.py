@@ -104,3 +104,9 @@ def test_library_versions_are_part_of_the_fingerprint(monkeypatch):
     before = fingerprint.code_fingerprint(test_library_versions_are_part_of_the_fingerprint)
     monkeypatch.setattr(fingerprint, "library_versions", lambda: {"torch": "0.0"})
     assert fingerprint.code_fingerprint(test_library_versions_are_part_of_the_fingerprint) != before
+
+
+def test_a_lazily_exported_constant_or_library_object_is_traced_to_the_module_that_exports_it():
+    assert fingerprint._target("theory", "OCO_LINEAR") == "theory.instances.online"  # a value with no module
+    assert fingerprint._target("theory", "jit") == "theory.kernels"  # numba's object, re-exported by kernels
+    assert fingerprint._target("theory", "Gen") == "theory.random"

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from theory.runner import run
     from theory.spec import Algorithm, Family, Instance, Invariant, Mutant, Paper, Param
 
-_HOMES = {
+_HOMES = {  # where each name lives; theory.fingerprint reads it to hash the module a plugin's import reaches
     "Status": "model", "Verdict": "model", "check": "judge", "Claim": "claims", "Experiment": "claims",
     "Budget": "harness", "Harness": "harness", "hookimpl": "hookspecs", "Kernel": "kernels", "Gen": "random",
     "seed_block": "random", "Registry": "registry", "build_registry": "registry",

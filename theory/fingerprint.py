@@ -107,7 +107,9 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 
 def _target(package: str, name: str) -> str:
-    """What ``from package import name`` reaches: the submodule, or the module that defines the object."""
+    """What ``from package import name`` reaches: the submodule, or the module that defines the object; for a
+    package that imports its names lazily (``theory``), the module its ``_HOMES`` table names, which also places
+    a constant (``OCO_LINEAR``) or a re-exported library object (``jit``) that knows no module of its own."""
     submodule = f"{package}.{name}"
     if submodule in sys.modules:
         return submodule
@@ -117,7 +119,11 @@ def _target(package: str, name: str) -> str:
     except (ImportError, ValueError):
         pass
     try:
-        value = getattr(importlib.import_module(package), name)
+        loaded = importlib.import_module(package)
+        home = getattr(loaded, "_HOMES", {}).get(name)
+        if home is not None:
+            return f"{package}.{home.partition(':')[0]}"
+        value = getattr(loaded, name)
     except (ImportError, AttributeError):
         return package
     return _module_of(value) or package
