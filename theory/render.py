@@ -16,11 +16,16 @@ from theory.model import ClaimResult, MutantResult, NullResult, Status, Verdict
 from theory.spec import Algorithm
 
 RELATIONS = {"upper": "<=", "lower": ">=", "theta": "= Theta of", "exact": "==", "privacy": "private at epsilon"}
-# What each test of theory.judge reports as its estimate.
+# What each test of theory.judge reports as its estimate (``estimate_name``).
 ESTIMATES = {"rate": "exponent of {over}", "contraction": "contraction factor per step",
              "privacy": "epsilon lower bound", "privacy-gdp": "Gaussian-DP mu lower bound",
              "envelope": "worst mean/bound", "exact": "largest error (relative; absolute under atol)",
              "invariant": "worst value of the invariant's metric"}
+
+
+def estimate_name(test: str, axis: str = "x") -> str:
+    """What a verdict of ``test`` estimates, in words, for a claim over ``axis``: the one wording of every face."""
+    return ESTIMATES.get(test, "estimate").format(over=axis)
 
 
 def number(value: float | None) -> str:
@@ -107,7 +112,7 @@ def verdict_text(verdict: Verdict, claim: Claim, label: str | None = None) -> st
              f"({verdict.test} test, {verdict.seeds} seeds)", f"  claimed:  {describe_claim(claim)}",
              f"  instance: {instance_text(claim)}"]
     if verdict.estimate is not None:
-        what = ESTIMATES.get(verdict.test, "estimate").format(over=claim.axis)
+        what = estimate_name(verdict.test, claim.axis)
         bound = "" if verdict.threshold is None else f" (decision threshold {number(verdict.threshold)})"
         lines.append(f"  measured: {what} = {number(verdict.estimate)}, CI {interval(verdict.ci)}; "
                      f"claimed {number(verdict.claimed)}{bound}")

@@ -32,7 +32,7 @@ from theory.model import Status, Trace, Verdict
 from theory.parameters import instance_parameters
 from theory.plots import draw, slug
 from theory.registry import Registry
-from theory.render import check_command
+from theory.render import check_command, estimate_name
 from theory.spec import Algorithm
 
 # A declared expected failure that FAILs is XFAIL, one that PASSes is XPASS (theory.cases.outcome), as in the CLI;
@@ -40,11 +40,6 @@ from theory.spec import Algorithm
 STATUSES = ("PASS", "FAIL", "XFAIL", "XPASS", "INCONCLUSIVE", "ERROR", "TIMEOUT", "VACUOUS")
 _MARKS = {"PASS": "✅", "FAIL": "❌", "XFAIL": "☑️", "XPASS": "❗", "INCONCLUSIVE": "❔", "ERROR": "⚠️",
           "TIMEOUT": "⏱️", "VACUOUS": "🕳️"}
-_ESTIMATES = {"rate": "fitted exponent", "contraction": "contraction factor per step",
-              "envelope": "worst mean / bound", "exact": "largest error (relative; absolute under atol)",
-              "run": "estimate",
-              "privacy": "epsilon lower bound", "privacy-gdp": "Gaussian-DP mu lower bound",
-              "invariant": "worst value of the invariant's metric"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # with <, >, & as entities: no HTML, links, emphasis or cells
 
 
@@ -245,7 +240,7 @@ def _row(r: _Result, every: list[_Result]) -> dict[str, Any]:
         "expected": v.expected_failure or "",
         "caught": (("FAILs, as a null learner must" if v.status is Status.FAIL else "leaves the claim VACUOUS")
                    if r.null else _caught_text(caught, v.status)),
-        "test": v.test, "estimate_name": _ESTIMATES.get(v.test, "estimate"), "estimate": _num(v.estimate),
+        "test": v.test, "estimate_name": estimate_name(v.test, _axis(r)), "estimate": _num(v.estimate),
         "ci": f"[{_num(v.ci[0])}, {_num(v.ci[1])}]" if v.ci else "–", "level": f"{v.level:g}",
         "claimed": _num(v.claimed), "evidence": _with_constant(v), "seeds": str(v.seeds or len(t.seeds)),
         "version": t.version, "device": t.device, "dtype": t.dtype, "elapsed": f"{t.elapsed_s:.3g} s",
@@ -289,7 +284,7 @@ def _num(value: float | None) -> str:
 
 def _claim_plot(base: str, name: str, group: list[_Result], plots: Path) -> dict[str, Any] | None:
     """The reference and its mutants on one set of axes, with the claimed rate or bound."""
-    series = [(r.verdict.algorithm, _label(r.verdict), [row.x for row in r.verdict.rows],
+    series = [(r.verdict.algorithm, _label(r.verdict, _axis(r)), [row.x for row in r.verdict.rows],
                [row.mean for row in r.verdict.rows], [row.low for row in r.verdict.rows],
                [row.high for row in r.verdict.rows]) for r in group if r.verdict.rows]
     if not series:
@@ -321,11 +316,16 @@ def _claim_plot(base: str, name: str, group: list[_Result], plots: Path) -> dict
     return {**files, "series": [s[0] for s in series], "caption": level}
 
 
-def _label(v: Verdict) -> str:
+def _label(v: Verdict, axis: str) -> str:
     if v.estimate is None:
         return f"{v.algorithm} ({outcome(v)})"
     ci = f" [{v.ci[0]:.3g}, {v.ci[1]:.3g}]" if v.ci else ""
-    return f"{v.algorithm} ({outcome(v)}): {_ESTIMATES.get(v.test, 'estimate')} {v.estimate:.3g}{ci}"
+    return f"{v.algorithm} ({outcome(v)}): {estimate_name(v.test, axis)} {v.estimate:.3g}{ci}"
+
+
+def _axis(r: _Result) -> str:
+    """What the claim's rate is in: its ``against`` counter if the claim is still registered, else the grid."""
+    return r.claim.axis if r.claim is not None else r.trace.experiment.over
 
 
 def _comparisons(results: Sequence[_Result], plots: Path) -> list[dict[str, Any]]:
