@@ -19,31 +19,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from theory.cases import Case, blocking, claim_cases, judge, judge_claim, mutant_blocking, mutant_cases, outcome, pairs
-from theory.export import claim_result_row, dataframe, harness_row
+from theory import pipeline
+from theory.cases import Case, claim_cases, mutant_cases, outcome
+from theory.export import claim_result_row, dataframe, harness_row, trace_of
 from theory.harness import Budget, Harness
 from theory.hookspecs import hookimpl
-from theory.model import ClaimResult, MutantResult
+from theory.pipeline import Judged
 from theory.registry import Registry, build_registry
 from theory.spec import Algorithm, Family
 from theory.store import Store
 
 
 @dataclass(frozen=True)
-class Results:
+class Results(Judged):
     """The verdicts of one algorithm's claims (with their null learners) and of its mutants on the claims
-    they must break, and the harness that holds the runs behind them."""
-
-    claims: tuple[ClaimResult, ...]
-    mutants: tuple[tuple[Case, MutantResult], ...]
-    harness: Harness
-
-    @property
-    def ok(self) -> bool:
-        """No claim blocks (FAIL, INCONCLUSIVE, VACUOUS, ERROR, ...) and every mutant is caught, or missed
-        as declared."""
-        return not any(blocking(r) for r in self.claims) and not any(
-            mutant_blocking(case, r) for case, r in self.mutants)
+    they must break, and the harness that holds the runs behind them; ``ok`` is ``Judged.ok``: no claim
+    blocks (FAIL, INCONCLUSIVE, VACUOUS, ERROR, ...) and every mutant is caught, or missed as declared."""
 
     def to_rows(self) -> list[dict[str, Any]]:
         """JSON-ready rows: one per claim (``theorycheck run --json``), then one per mutant check."""
@@ -54,11 +45,7 @@ class Results:
     def dataframe(self) -> Any:
         """Every measurement behind the verdicts, one row per (algorithm, mutant, claim, x, seed, metric)."""
         verdicts = [r.verdict for r in self.claims] + [r.mutant for _, r in self.mutants]
-        return dataframe([(self._trace(v.algorithm, v.claim), v) for v in verdicts])
-
-    def _trace(self, name: str, claim: str) -> Any:
-        algorithm = self.harness.registry.algorithm(name)
-        return self.harness.trace(algorithm, algorithm.claim(claim))
+        return dataframe([(trace_of(self.harness, v), v) for v in verdicts])
 
     def __str__(self) -> str:
         lines = [f"{r.verdict.algorithm}/{r.verdict.claim}: {outcome(r)}: {r.verdict.evidence}" for r in self.claims]
@@ -106,7 +93,5 @@ def check_algorithm(algorithm: Algorithm | str, *, quick: bool = False, seeds: i
         store = Store(store)
     harness = Harness(registry, Budget(quick=quick, seeds=seeds, base_seed=base_seed, device=device), store)
     cases: Sequence[Case] = claim_cases(chosen, quick) + (mutant_cases(chosen, quick) if mutants else [])
-    harness.prefetch(pairs(harness, cases))
-    claims = tuple(judge_claim(harness, chosen, chosen.claim(c.claim)) for c in cases if c.mutant is None)
-    checked = tuple((c, judge(harness, c)) for c in cases if c.mutant is not None)
-    return Results(claims=claims, mutants=checked, harness=harness)  # type: ignore[arg-type]
+    judged = pipeline.judge(pipeline.measure(pipeline.plan(harness, cases)))
+    return Results(judged.claims, judged.mutants, judged.nulls, harness)

@@ -17,17 +17,14 @@ from theory import mutation
 from theory.cases import (
     Case,
     blocking,
-    claim_cases,
-    judge,
-    judge_claim,
     mutant_blocking,
-    mutant_cases,
     outcome,
     verdict,
 )
 from theory.claims import Claim
 from theory.harness import Harness
 from theory.model import ClaimResult, MutantResult, Status, Trace, Verdict
+from theory.pipeline import Judged
 from theory.render import claim_row, row
 from theory.spec import Algorithm
 
@@ -128,19 +125,18 @@ def _same_numbers(a: Trace, b: Trace) -> bool:
             and all(np.array_equal(a.metrics[k], b.metrics[k]) for k in a.metrics))
 
 
-def audit(harness: Harness, algorithms: Sequence[Algorithm]) -> list[ClaimAudit]:
-    """Every claim of ``algorithms``, audited."""
+def audit(judged: Judged, algorithms: Sequence[Algorithm]) -> list[ClaimAudit]:
+    """Every claim of ``algorithms``, audited: its judged result and hand-written mutants from ``judged``,
+    its generated mutants judged here."""
     audits = []
     for algorithm in algorithms:
-        generated = generated_results(harness, algorithm)
-        hand_written: list[tuple[Case, Any]] = [(case, judge(harness, case))  # MutantResults: mutant cases
-                                                for case in mutant_cases(algorithm, harness.budget.quick)]
-        for case in claim_cases(algorithm):
-            claim = algorithm.claim(case.claim)
-            audits.append(ClaimAudit(
-                result=judge_claim(harness, algorithm, claim),
-                mutants=tuple((c, r) for c, r in hand_written if c.claim == claim.name),
-                generated=tuple(g for g in generated if g.reference.claim == claim.name)))
+        generated = generated_results(judged.harness, algorithm)
+        results = {r.verdict.claim: r for r in judged.claims if r.verdict.algorithm == algorithm.name}
+        mutants = [(c, r) for c, r in judged.mutants if c.algorithm == algorithm.name]
+        for claim in algorithm.claims:
+            audits.append(ClaimAudit(result=results[claim.name],
+                                     mutants=tuple((c, r) for c, r in mutants if c.claim == claim.name),
+                                     generated=tuple(g for g in generated if g.reference.claim == claim.name)))
     return audits
 
 

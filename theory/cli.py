@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from theory.cases import Case
-    from theory.claims import Claim
     from theory.harness import Harness
     from theory.model import ClaimResult
+    from theory.pipeline import Plan
     from theory.registry import Registry
     from theory.spec import Algorithm
 
@@ -212,15 +212,14 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Check every claim of the selected algorithms, each also on its null learners; print a verdict table
     (or JSON rows)."""
-    from theory.cases import blocking, claim_cases, judge_claim, outcome, pairs
+    from theory import pipeline
+    from theory.cases import blocking, claim_cases, outcome
     from theory.export import claim_result_row
 
     registry, algorithms = _selected(args)
     harness = _harness(registry, args)
-    todo = [case for a in algorithms for case in claim_cases(a)]
-    _measure(harness, pairs(harness, todo), args)
-    subjects = [registry.algorithm(c.algorithm) for c in todo]  # a selected mutant too (run 'ucb1[greedy]')
-    results = [judge_claim(harness, a, a.claim(c.claim)) for a, c in zip(subjects, todo)]
+    planned = pipeline.plan(harness, [case for a in algorithms for case in claim_cases(a, args.quick)])
+    results = pipeline.judge(_measure(planned, args)).claims
     if args.json:
         print(json.dumps([claim_result_row(harness, r) for r in results], indent=2))
     else:
@@ -233,7 +232,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """One claim (with its null learners), one mutant on a claim it must break, or one null learner on a
     claim it must FAIL, with the full verdict and how to reproduce it."""
-    from theory.cases import blocking, judge, judge_claim
+    from theory import pipeline
+    from theory.cases import blocking
     from theory.export import claim_result_row, harness_row
     from theory.model import Subject
     from theory.render import mutant_report, null_report, report
@@ -242,18 +242,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     harness = _harness(registry, args)
     case = _case(registry, args.algorithm, args.claim)
     claim = registry.algorithms[case.algorithm].claim(case.claim)
-    if case.mutant is None:
-        result = judge_claim(harness, registry.algorithms[case.algorithm], claim)
+    judged = pipeline.judge(_measure(pipeline.plan(harness, [case]), args))
+    if judged.claims:
+        result = judged.claims[0]
         text, rows = report(case, result, claim, harness.budget), [claim_result_row(harness, result)]
         ok = not blocking(result)
-    elif case.null:
-        refuting: Any = judge(harness, case)  # a NullResult
+    elif judged.nulls:
+        refuting = judged.nulls[0][1]
         text = null_report(case, refuting, claim, harness.budget)
         rows = [harness_row(harness, refuting.null, refuted=refuting.refuted),
                 harness_row(harness, refuting.reference)]
         ok = refuting.refuted
     else:
-        checked: Any = judge(harness, case)  # a MutantResult
+        checked = judged.mutants[0][1]
         text = mutant_report(case, checked, claim, harness.budget)
         rows = [harness_row(harness, checked.mutant, caught=checked.caught),
                 harness_row(harness, checked.reference, caught=None)]
@@ -289,21 +290,19 @@ def _case(registry: Registry, subject: str, claim: str) -> Case:
 def cmd_audit(args: argparse.Namespace) -> int:
     """Per claim: its verdict, its null learners' verdicts (each must FAIL), its hand-written mutants caught or
     missed and the share of generated mutants it catches; then power and observed size."""
-    from theory import audit
-    from theory.cases import claim_cases, mutant_cases, outcome, pairs, verdict
+    from theory import audit, pipeline
+    from theory.cases import claim_cases, mutant_cases, outcome, verdict
 
     registry, algorithms = _selected(args)
     harness = _harness(registry, args)
-    cases = [case for a in algorithms for case in claim_cases(a) + mutant_cases(a)]
-    _measure(harness, pairs(harness, cases) + audit.pairs(harness, algorithms), args)
-    audits = audit.audit(harness, algorithms)
+    cases = [case for a in algorithms for case in claim_cases(a, args.quick) + mutant_cases(a, args.quick)]
+    judged = pipeline.judge(_measure(pipeline.plan(harness, cases, also=audit.pairs(harness, algorithms)), args))
+    audits = audit.audit(judged, algorithms)
     repeated = [[a.result.verdict for a in audits]]
-    claims = [(registry.algorithms[c.algorithm], registry.algorithms[c.algorithm].claim(c.claim))
-              for a in algorithms for c in claim_cases(a)]
+    claims = [(a, c) for a in algorithms for c in a.claims]
     for repeat in range(1, max(args.repeats, 1)):  # the size over further base seeds: the claims alone
-        again = _harness(registry, args, base_seed=args.seed + repeat)
-        _measure(again, claims, args)
-        repeated.append([verdict(again, algorithm, claim) for algorithm, claim in claims])
+        again = _measure(pipeline.plan(_harness(registry, args, base_seed=args.seed + repeat), (), also=claims), args)
+        repeated.append([verdict(again.harness, algorithm, claim) for algorithm, claim in claims])
     numbers = audit.summary(audits, repeated)
     if args.json:
         print(json.dumps({"claims": [a.data() for a in audits], "summary": numbers}, indent=2))
@@ -416,18 +415,21 @@ def _selected(args: argparse.Namespace, names: Sequence[str] | None = None) -> t
     return registry, algorithms
 
 
-def _measure(harness: Harness, pairs: Sequence[tuple[Algorithm, Claim]], args: argparse.Namespace) -> None:
-    """Run every trace the pairs need up front, through the chosen executor, behind one progress bar."""
+def _measure(planned: Plan, args: argparse.Namespace) -> Plan:
+    """Run every trace the plan needs up front, through the chosen executor, behind one progress bar."""
+    from theory import pipeline
     from theory.executors import make_executor
     from theory.progress import Bar
 
+    harness = planned.harness
     executor = make_executor(args.executor, harness.registry, args.jobs, args.address)
-    claims = {(algorithm.mutant_of or algorithm.name, claim.name) for algorithm, claim in pairs}
+    claims = {(algorithm.mutant_of or algorithm.name, claim.name) for algorithm, claim in planned.runs}
     with Bar(quiet=args.quiet, claims=len(claims)) as bar:
-        harness.prefetch(pairs, executor=executor, progress=bar)
+        pipeline.measure(planned, executor=executor, progress=bar)
     if harness.store is not None:
         print(f"runs: {harness.computed} computed, {harness.reused} reused from the store {harness.store.path}",
               file=sys.stderr)
+    return planned
 
 
 def _verdict_table(results: Sequence[ClaimResult], title: str, power: bool = False) -> Any:

@@ -52,11 +52,16 @@ def verdict_row(verdict: Verdict, trace: Trace, claim: Claim | None, budget: Bud
 
 def harness_row(harness: Harness, verdict: Verdict, **extra: Any) -> dict[str, Any]:
     """``verdict_row`` for a verdict the harness judged: its trace, claim and family looked up there."""
-    algorithm = harness.registry.algorithm(verdict.algorithm)
-    claim = algorithm.claim(verdict.claim)
+    claim = harness.registry.algorithm(verdict.algorithm).claim(verdict.claim)
     family = harness.registry.families.get(claim.experiment.family)
-    return verdict_row(verdict, harness.trace(algorithm, claim), claim, harness.budget,
+    return verdict_row(verdict, trace_of(harness, verdict), claim, harness.budget,
                        family.defaults if family else None, **extra)
+
+
+def trace_of(harness: Harness, verdict: Verdict) -> Trace:
+    """The run behind a verdict the harness judged."""
+    algorithm = harness.registry.algorithm(verdict.algorithm)
+    return harness.trace(algorithm, algorithm.claim(verdict.claim))
 
 
 def claim_result_row(harness: Harness, result: ClaimResult) -> dict[str, Any]:
