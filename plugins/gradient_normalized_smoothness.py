@@ -29,6 +29,29 @@ so not separable; f(x) = (1/n) sum log(1 + exp(-z_i^T x)) + (mu/2) ||x||^2, x_0 
   mu = 1e-3. The paper claims a global linear rate with approximate Hessians; the factor is ours: once lambda_k
   -> 0 the step is -grad^2 f^{-1} g / (1 + delta), whose error contracts by exactly delta / (1 + delta).
 
+Every variant also has claim ``lemma-1``, on its rate claim's experiment (so on the same trace): the two
+per-step facts the analysis rests on, in the paper's own variable, the radius gamma_k of the step taken
+(the gamma of the accepted trial, before it is doubled):
+
+    (a) ||x_{k+1} - x_k|| <= gamma_k  (the paper's description of the update: with H_k psd,
+        ||(H_k + lambda I)^{-1} g_k|| <= ||g_k|| / lambda = gamma_k; here gamma_k + eps, the reference's guard);
+    (b) f(x_k) - f(x_{k+1}) >= gamma_k ||g_{k+1}||^2 / (8 ||g_k||)  (Lemma 1, the progress of one step:
+        the acceptance test with lambda = ||g_k|| / gamma_k).
+
+The metric ``progress`` is the ratio of the two sides of (b), claimed >= 1 (an explicit lower bound, so a
+t-test of the mean at every grid point), and both facts are invariants at every seed and grid point
+(``radius`` = ||x_{k+1} - x_k|| / (gamma_k + eps) <= 1, ``progress`` >= 1). Source: (a) as the OpenReview
+summary pages state it ("gamma_k ... ensuring ||x_{k+1} - x_k|| <= gamma_k"); (b) as a public study of the
+paper (github.com, L.-A. Fechete, README: "the Lemma 1 progress condition") quotes it, which is the reference
+code's test read with the paper's lambda; neither theorem body was read. Chosen before running, to catch the
+regulariser's wrong power: iteration counts do not see it (the search over gamma is a search over lambda,
+and absorbs a change of lambda's formula), but its gamma is then no radius. Expected: ``power-two``
+(lambda = ||g||^2 / gamma) steps up to gamma / ||g|| (with ||g|| < 1 on these instances), so it breaks (a)
+and meets (b) (its own test is the stronger one when ||g|| < 1); ``no-grad-norm`` (lambda = 1 / gamma)
+steps at most gamma ||g|| and meets (a), but its test only asks gamma ||g_{k+1}||^2 / 8, below (b) when
+||g|| < 1, so it breaks (b) wherever its accepted steps sit near its own threshold; the frozen null
+(no progress) breaks (b).
+
 Verified: Algorithm 1 against the reference code (read in full: the rule lambda = ||g|| / (gamma + eps), the
 Cholesky solve, the test with the constant 8, doubling on success, halving on failure, 40 trials, gamma_0 = 1);
 the claims against the abstract only (stored pages: arXiv listing, OpenReview summary pages); no theorem body
