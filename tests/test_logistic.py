@@ -57,3 +57,16 @@ def test_gns_steps_decrease_the_loss_and_grow_the_radius():
         assert (instance.loss(following["x"]) <= instance.loss(state["x"])).all()
         state = following
     assert (state["gamma"] > 1.0).all()
+
+
+def test_gns_steps_stay_in_their_ball_and_make_lemma_1_progress():
+    instance = NONSEPARABLE.instance(SMALL, Gen([0, 1, 2]))
+    for hessian in (True, False):
+        hyper = {"gamma0": 1.0, "hessian": hessian, "delta": 0.0}
+        state = gns.init(instance, hyper, None)
+        for t in range(1, 6):
+            state = gns.step(state, instance, t, hyper, None)
+            measured = gns.metrics(state, instance)
+            assert (measured["radius"] <= 1 + 1e-12).all() and (measured["progress"] >= 1 - 1e-12).all()
+        if not hessian:  # H = 0: the step is -gamma g / ||g||, exactly the radius
+            assert torch.allclose(measured["radius"], torch.ones(3, dtype=torch.float64))
