@@ -111,11 +111,11 @@ def _generate(params: Mapping[str, object], gen: Gen) -> RegressionTasks:
     cx, cy, cxq, cyq = _draw(gen, "instance/calibration", 0, count, n, d)
     g = ((cy[..., None] * cx).sum(2) * cxq).sum(-1) / n
     factor = float(params.get("factor", 0.0))
-    key = torch.eye(d + 1) + factor * gen.normal("instance/key", 0, d + 1, d + 1) / math.sqrt(d + 1)
+    key = torch.eye(d + 1) + factor * gen.normal("instance/key", 0, d + 1, d + 1) / math.sqrt(d + 1) if factor else None
     return RegressionTasks(params=dict(params), batch=gen.batch, x=x, y=y, xq=xq, yq=yq,
                            w0=float(params["w0"]) * gen.normal("instance/w0", 0, d),
                            eta_star=(g * cyq).sum(1) / (g * g).sum(1), layers=int(params["K"]),
-                           key=key if factor > 0 else None)
+                           key=key)
 
 
 FAMILY = Family(
