@@ -27,7 +27,15 @@ The paper trains far longer (the reference notebook: 50000 steps of
 
 Mutant (trained): ``frozen-key-query`` (W_K, W_Q left out of the optimiser: the sensitivity is then
 y^T X A for a random A); it FAILs both claims, declared missed since the correct version does not PASS.
-Null: ``untrained`` (frozen at its random init), which FAILs both.
+Null: ``untrained`` (frozen at its random init), which FAILs both. Why no other claim catches it (issue 14,
+after reading the paper's Section 3 in the code index): every statement the paper makes about the trained
+layer (Figure 2: identical loss, cosine near 1, small model and prediction differences, the interpolated
+weights' identical loss, the same out-of-distribution losses) is a measure averaged over trained layers, and the
+paper itself reports a "random seed dependent phase transition of the loss during training" (Appendix A.11,
+not read): the seed still on its saddle at t = 8000 keeps the mean of each of them undecided on this budget.
+A loss claim (Figure 2's identical loss) would be judged on the mean loss ratio of the same eight seeds, which
+the saddle seed (1.94 x GD's) holds near 1.1 with a wide interval. The grid and batch were sized before the
+verdicts and are not moved to get past it, so the mutant stays declared missed.
 
 Departures (the reference code is described in plugins/icl_gradient_descent.py): no gradient clipping (the
 notebook clips the global norm at 0.001); a plain normal init (haiku's is truncated); eta* in closed form (the

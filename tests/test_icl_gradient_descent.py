@@ -46,6 +46,20 @@ def test_key_query_transposition_is_equivalent():
     assert torch.equal(right, swapped)
 
 
+def test_non_symmetric_factors_keep_the_product_and_the_gd_step():
+    """``any-factorisation``: W_K = A, W_Q = A^-T diag(I, 0) has the construction's W_K^T W_Q, so the layer is
+    still the GD step; transposing both factors changes the product, which the symmetric factors hid."""
+    inst = instance(w0=1.0, factor=1.0)
+    wq, wk, _, _ = icl.construction(3, 0.3, 4, inst.w0, key=inst.key)
+    product = torch.zeros(3, 4, 4)
+    product[:, :3, :3] = torch.eye(3)
+    assert torch.allclose(wk.mT @ wq, product, rtol=0, atol=1e-12) and not torch.allclose(wk, wk.mT)
+    state = icl.built_step({}, inst, 1, {"eta": 0.3}, Gen([1, 2, 3]))
+    assert torch.allclose(state["lsa"], state["gd"], rtol=1e-12, atol=0)
+    swapped = icl.built_step({}, inst, 1, {"eta": 0.3}, Gen([1, 2, 3]), transposed="key-query")["lsa"]
+    assert ((swapped - state["gd"]).norm(dim=1) > 1e-3 * state["gd"].norm(dim=1)).all()
+
+
 def test_eta_star_is_the_best_single_step():
     inst = instance(tasks=512)
     x, y, n = inst.x, inst.y, inst.x.shape[2]

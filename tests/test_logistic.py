@@ -70,3 +70,30 @@ def test_gns_steps_stay_in_their_ball_and_make_lemma_1_progress():
             assert (measured["radius"] <= 1 + 1e-12).all() and (measured["progress"] >= 1 - 1e-12).all()
         if not hessian:  # H = 0: the step is -gamma g / ||g||, exactly the radius
             assert torch.allclose(measured["radius"], torch.ones(3, dtype=torch.float64))
+
+
+def test_the_margin_bound_is_the_max_margin_of_an_svm_solve():
+    """Theorem 6.1's mu is the max margin; ``margin_lower_bound`` (an NNLS solve of the dual) must not exceed it
+    (so the bound checked is never tighter than the theorem's) and should reach it (so it is not looser)."""
+    import cvxpy as cp
+
+    instance = SEPARABLE.instance({"n": 50, "d": 5, "hard": 3, "margin": 0.05, "bias": 1.0}, Gen([0, 1, 2]))
+    found = tyurin.margin_lower_bound(instance.z)
+    for z, bound in zip(instance.z.numpy(), found.tolist()):
+        w = cp.Variable(z.shape[1])
+        cp.Problem(cp.Minimize(cp.sum_squares(w)), [z @ w >= 1]).solve()
+        mu = 1 / float((w.value**2).sum() ** 0.5)  # hard-margin SVM through the origin: mu = 1 / ||w||
+        assert bound <= mu + 1e-6 and bound >= mu - 1e-6
+
+
+def test_normalized_lr_gd_steps_along_a_convex_combination_of_the_points():
+    """Section 6: beta_t = 1 / mean_i sigmoid(-z_i^T x_t), so the step is gamma times a convex combination of
+    the z_i, weights sigmoid(-z_i^T x_t); from x_0 = 0 (all weights 1/2) it is gamma times the mean point."""
+    instance = SEPARABLE.instance({"n": 20, "d": 5, "hard": 3, "margin": 0.05, "bias": 1.0}, Gen([0, 1]))
+    hyper = {"gamma": 2.0}
+    state = tyurin.normalized_step(tyurin.normalized_init(instance, hyper, None), instance, 1, hyper, None)
+    assert torch.allclose(state["x"], 2.0 * instance.z.mean(1), rtol=1e-14, atol=0)
+    weights = torch.sigmoid(-instance.margins(state["x"]))
+    following = tyurin.normalized_step(state, instance, 2, hyper, None)
+    combination = torch.einsum("bnd,bn->bd", instance.z, weights / weights.sum(1, keepdim=True))
+    assert torch.allclose(following["x"] - state["x"], 2.0 * combination, rtol=1e-12, atol=0)

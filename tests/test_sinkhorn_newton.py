@@ -146,3 +146,13 @@ def test_frozen_null_never_moves_and_spends_nothing():
     measured = sns.metrics(state, instance)
     assert bool((state["x"] == 0).all()) and bool((measured["ops"] == 0).all())
     assert bool((measured["missed"] == 1).all()) and bool((measured["iterations"] == 29).all())
+
+
+def test_no_line_search_is_the_correct_run_on_the_converges_instance():
+    """Why ``no-line-search`` is declared missed: on the random assignment problem of ``converges`` (here its
+    smallest n, 16, at eta = 2.4 n) the line search accepts the full step at every Newton step, so skipping it
+    changes nothing, to the last bit."""
+    instance = _instance(n=16, eta=38.4)
+    right, full = _solve(instance, 40), _solve(instance, 40, {"step": 1.0})
+    assert bool((right["newton_steps"] > 5).all())  # the Newton stage was reached and run
+    assert torch.equal(right["x"], full["x"]) and torch.equal(right["y"], full["y"])
