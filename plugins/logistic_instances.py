@@ -10,7 +10,9 @@ z = (1 + u_1) e_1 + bias (1 + u_2 / 2) e_2 + 0.1 g (margin at least 1 along w*, 
 ``hard`` = 3 points z = margin e_1 - e_2 + 0.05 g (margin ``margin`` along w*, pointing against the easy
 points' lean), u uniform, g standard normal on the last d - 2 coordinates. The easy points pull every early
 iterate along e_2, which misclassifies the hard points; an update that weighs them by 1/n (the batch
-perceptron) needs a number of steps that grows with n to correct that, one normalised by the loss does not.
+perceptron) needs a number of steps that grows with n to correct that. Tyurin's normalised step (beta_t, his
+Section 6) is claimed not to need more as n grows; on this instance it needs about log n more (its declared
+expected failure ``n-free``), within Theorem 6.1's bound.
 
 ``logistic-regression`` (the catalogue's instance for GNS, section 15): a ~ N(0, I_d / d) per point (so
 ||a|| is about 1), labels y = sign(a^T w + noise g'), w ~ N(0, I_d), so the data are not separable for
