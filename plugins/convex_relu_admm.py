@@ -34,7 +34,14 @@ Claims, regime chosen before running:
   share one run). Chosen before running: the paper's linear rate implies every power of 1/t; 1/t is ADMM's
   classical rate on any convex program (He and Yuan 2012, ergodic), so it asks for convergence to the
   optimum without depending on when the linear phase starts. Outside the mode the gap is not measured and
-  reads 0.
+  reads 0. Measured: PASS, exponent -1.683 [-2.353, -1.013] on t in [1200, 1800] against the threshold -0.931
+  (full; mean gap 0.0199 at t = 300, 0.00128 at 1800), -1.551 [-2.094, -1.008] on [600, 900] (quick, also 16
+  seeds). On the edge for other seed sets: base seeds 100 and 200 PASS (full: -2.078 [-2.782, -1.374],
+  -1.270 [-1.591, -0.949]) and 300 is INCONCLUSIVE (-1.857 [-3.481, -0.234]); quick, 100 and 200 are
+  INCONCLUSIVE (-1.461 [-2.012, -0.910], -1.126 [-1.561, -0.691]) and 300 PASSes. The mean is carried by slow
+  seeds: at base 300, seed 308's gap goes 3.7e-3 -> 1.2e-3 over [300, 1800] (exponent -0.8 at the end) and
+  reaches Clarabel's floor (2e-9) only by t = 7200; seed 309 is still 3.3e-6 above p* at t = 40000 (its
+  objective still falling, primal residual 1.7e-8; 13 distinct patterns of 16). No FAIL at any of these.
 - ``quadratic-iteration`` (abstract: "the per-iteration time complexity is quadratic" for the approximate
   formulation, C8.2): the floating-point operations of one iteration grow like Theta(n^2) with P = n / 2
   sampled patterns (our reading [R]: the sampled formulation takes P_s of order n; the cached factor makes an
@@ -43,12 +50,15 @@ Claims, regime chosen before running:
   2), so the metric is deterministic and free of machine load; the one-off factorisation is not part of an
   iteration. n in {16, ..., 256}.
 
-Mutants: ``no-projection`` (s <- G u + nu: the step that should project on s >= 0 does not, so the cones are
-never enforced: the residual stays at 5.6, a FAIL) and ``dual-ascent-sign`` (lam <- lam - (u - v): it
-diverges, residual 1e89 by t = 300, then NaN, a FAIL) are declared for ``admm-linear`` and reported missed,
-since its correct version does not PASS; ``refactor``
-(the system solved afresh every iteration, k^3 / 3 flops more: the cubic interior-point-like cost)
-breaks ``quadratic-iteration``. Null: ``frozen`` (no update from a random u: the residual stays, no flops) breaks both.
+Mutants: ``no-projection`` (s <- G u + nu: the step that should project on s >= 0 does not, so nu stays 0,
+s = G u and the cones are never enforced) and ``dual-ascent-sign`` (lam <- lam - (u - v)) break
+``admm-optimum``: no-projection's gap stalls (5.51 at t = 300, 5.93 at 1800, almost all of it v's cone
+violation: exponent 0.007 [0.001, 0.013], quick 0.042 [0.006, 0.078], FAIL), and dual-ascent-sign diverges
+(the residual is infinite at t = 600 on all 16 seeds, 1e89 by t = 300: a FAIL). Both also FAIL
+``admm-linear`` (residual 5.6, factor 1; divergence) but are declared missed there, since its correct version
+does not PASS. ``refactor`` (the system solved afresh every iteration, k^3 / 3 flops more: the cubic
+interior-point-like cost) breaks ``quadratic-iteration``. Null: ``frozen`` (no update from a random u: the
+residual and the gap stay, 1.574 for the gap, exponent 0; no flops) FAILs all three.
 Departures: the catalogue's reading of a third-party implementation, not the paper's text; step size
 gamma_a = 1; dense Cholesky per seed.
 """
