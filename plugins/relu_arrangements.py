@@ -18,6 +18,10 @@ D_i = diag(1[X g >= 0]) over directions g:
   (sampled-arrangement) formulation. A repeated pattern splits one block in two and leaves the optimum as it is.
 
 The 0/1 masks are (batch, n, P) in the run's dtype; the data (batch, n, 3) and (batch, n).
+
+The mode ``optimum`` (``Experiment(mode="optimum")``) builds the same instance; it tells an iterative solver
+of the convex program (plugins/convex_relu_admm.py) to also solve the program exactly, so that its distance
+from the optimum can be measured, which costs one interior-point solve per seed.
 """
 
 from __future__ import annotations
@@ -82,7 +86,8 @@ def all_patterns(x: torch.Tensor) -> torch.Tensor:
     return masks.to(x.dtype)
 
 
-def _generate(params: Mapping[str, object], gen: Gen) -> ReluInstance:
+def _generate(params: Mapping[str, object], gen: Gen, mode: str | None = None) -> ReluInstance:
+    """The same instance in every mode (``optimum`` is read by the algorithm, not here)."""
     n, count, dtype = int(params["n"]), int(params["patterns"]), torch.get_default_dtype()
     features = gen.normal("instance/x", 0, n, 2, dtype=dtype)
     x = torch.cat([features, torch.ones(gen.batch, n, 1, dtype=dtype, device=gen.device)], 2)
@@ -105,7 +110,7 @@ FAMILY = Family(
     name="relu-arrangements",
     description="n samples (2 Gaussian features + bias), regression or teacher-sign labels, with every "
                 "hyperplane-arrangement pattern or P sampled ones",
-    generate=_generate,
+    generate=_generate, modes=("optimum",),
     defaults={"n": 12, "patterns": 0, "task": 0, "beta": 0.1, "eps": 0.0},
     parameters={"n": Param(meaning="number of samples (at most 62 with every pattern)", low=3, high=4096, integer=True),
                 "patterns": Param(meaning="0: every arrangement pattern; P > 0: P sampled ones", low=0,

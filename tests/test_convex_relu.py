@@ -44,15 +44,21 @@ def test_read_off_network_reproduces_the_program():
 
 def test_admm_reaches_the_exact_optimum():
     gen = Gen([5, 6])
-    instance = FAMILY.instance({"n": 8, "patterns": 8}, gen)
+    instance = FAMILY.instance({"n": 8, "patterns": 8}, gen, mode="optimum")
     value, _, _ = cvx._solved(instance, cvx.CVX_HYPER)
     state = admm.init(instance, {"rho": 1.0}, gen)
+    assert torch.allclose(state["optimum"], value, rtol=1e-12)
     for t in range(1, 3001):
         state = admm.step(state, instance, t, {"rho": 1.0}, gen)
-    v = state["v"]
-    pred = (instance.masks * (instance.x @ (v[:, :, :8] - v[:, :, 8:]))).sum(2)
-    objective = 0.5 * ((pred - instance.y) ** 2).sum(1) + instance.beta * torch.linalg.vector_norm(v, dim=1).sum(1)
-    assert torch.allclose(objective, value, rtol=1e-3)
+    assert torch.allclose(admm.objective(state["v"], instance), value, rtol=1e-3)
+    assert (admm.metrics(state, instance)["gap"] < 1e-3).all()
+
+
+def test_admm_gap_is_measured_only_in_the_optimum_mode():
+    gen = Gen([0])
+    instance = FAMILY.instance({"n": 8, "patterns": 8}, gen)
+    state = admm.init(instance, {"rho": 1.0}, gen)
+    assert "optimum" not in state and admm.metrics(state, instance)["gap"].item() == 0.0
 
 
 def test_sampled_patterns_count_and_large_n():
