@@ -69,7 +69,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import cvxpy as cp
 import numpy as np
 import torch
 
@@ -85,6 +84,8 @@ PAPER = Paper(title="Efficient Global Optimization of Two-layer ReLU Networks: Q
 def solve(x: np.ndarray, y: np.ndarray, masks: np.ndarray, beta: float, eps: float = 0.0, *, hinge: bool = False,
           sign: float = 1.0, dual: float = 1, margin: bool = True) -> tuple[float, np.ndarray, np.ndarray]:
     """One seed's convex program (squared loss, or the robust hinge one): (p, V, W), V and W (3, P)."""
+    import cvxpy as cp  # here, not at import: listing the plugins need not pay for cvxpy
+
     n, p = masks.shape
     v, w = cp.Variable((3, p)), cp.Variable((3, p))
     pred = cp.sum(cp.multiply(masks, x @ (v - w)), axis=1)
