@@ -26,6 +26,20 @@ Claims, on the ``oco-linear`` and ``oco-quadratic`` families (box X = [-1, 1]^d,
   from 4 to 5 with the mean, the bound loosens, and the ``convex-rule`` mutant now stays under it (0.65 of the
   bound, quick; it was 1.30 at mean 0): it is still caught by ``logarithmic`` (exponent 0.47).
 
+- ``lure-bound`` (Zinkevich 2003, Theorem 1, the same bound (3/2) G D sqrt(T) on realised regret): on
+  ``oco-lure-linear`` (``plugins/ogd_instances.py``), a drifting sequence in the theorem's setting: d = 4,
+  mean 0.5, sigma 0.5 (G = 2, D = 4, bound 12 sqrt(T)), the mean -mu for the first T/4 rounds and +mu after, so
+  the best point in hindsight is the corner the first quarter leads away from. Chosen, with this prediction,
+  before it was run. The convex rule crosses back (a sup-norm distance 2) within about 2 sqrt(T/4) rounds and
+  then beats the fixed comparator: its regret is negative. The ``eta-one-over-t`` mutant moves
+  sum_t D m / (G t) = ln(t / t0) after the switch at t0 = T/4, reaches x = 1 - ln 4 = -0.39 by T and never
+  the corner: per coordinate its expected loss is about -0.27 t0 against the comparator's -t0, a regret of
+  about 0.73 T in all, above the bound from T of about 300 on. The frozen and uniform nulls pay about T.
+  Measured (500 seeds): the correct version PASSes with worst mean/bound -0.288 [-0.296, -0.280] (at T = 50,
+  quick and full); the mutant FAILs at 2.44 [2.43, 2.45] of the bound (quick, T = 1600: 1171, the predicted
+  0.73 T) and 4.86 [4.85, 4.87] (full, T = 6400); frozen 3.33 and uniform 3.33 (quick), 6.67 and 6.68 (full).
+  The mutant still meets ``convex-bound`` and ``sqrt-rate`` on the stationary losses (declared there).
+
 - ``in-domain`` (the setting: x_t in X): every played point lies in the box, exactly, on the convex-bound
   experiment. A learner without the projection runs past the box on these linear losses and earns a regret
   far below zero against the best point of X (-4.4 times the bound, measured): it meets ``convex-bound``,
@@ -51,6 +65,7 @@ from typing import Any
 
 import torch
 
+from plugins.ogd_instances import LURE_LINEAR
 from theory import (
     OCO_LINEAR,
     OCO_QUADRATIC,
@@ -80,6 +95,7 @@ CONSTANT_ETA = 0.1
 LINEAR_PARAMS = {"d": 4, "mean": 0.3, "sigma": 0.5}
 RADEMACHER_PARAMS = {"d": 4, "mean": 0.0, "sigma": 0.5}
 QUADRATIC_PARAMS = {"d": 4, "mean": 0.5, "sigma": 1.0, "lam": 1.0}
+LURE_PARAMS = {"d": 4, "mean": 0.5, "sigma": 0.5, "lure": 0.25}  # the horizon T is the grid's
 
 
 def init(instance: OnlineInstance, hyper: Hyper, gen: Gen) -> State:
@@ -160,6 +176,10 @@ OGD_CONVEX = Algorithm(
               experiment=_experiment("oco-linear", LINEAR_PARAMS)),
         Claim(name="sqrt-rate", metric="pseudo_regret", kind="upper", form="C*sqrt(T)",
               source="Zinkevich 2003, Theorem 1", experiment=_experiment("oco-linear", LINEAR_PARAMS)),
+        Claim(name="lure-bound", metric="regret", kind="upper", free=(),
+              form=_bound("1.5*{G}*{D}*sqrt(T)", LURE_LINEAR, {**LURE_PARAMS, "T": GRID[-1]}),
+              source="Zinkevich 2003, Theorem 1 (Hazan 2016, Theorem 3.1), on a drifting sequence",
+              experiment=_experiment("oco-lure-linear", LURE_PARAMS)),
         Claim(name="minimax-lower", metric="regret", kind="lower", free=(),
               form=_bound("{G}*{D}*sqrt(T/8)", OCO_LINEAR, RADEMACHER_PARAMS),
               source="Hazan 2016, Theorem 3.2 (catalogue 1.4 instance, Szarek's constant)",
@@ -175,9 +195,9 @@ OGD_CONVEX = Algorithm(
                ('PASSes with exponent 0.048 [0.045, 0.052] (quick): on these losses eta/t gives lower regret, not '
                 'higher')
                }, bug="eta_t = D / (G t) instead of D / (G sqrt t)",
-               breaks=("convex-bound", "sqrt-rate"), step=step_one_over_t),
+               breaks=("convex-bound", "sqrt-rate", "lure-bound"), step=step_one_over_t),
     ),
-    nulls=(*online_nulls(("convex-bound", "sqrt-rate")),
+    nulls=(*online_nulls(("convex-bound", "sqrt-rate", "lure-bound")),
            Mutant(name="no-projection", bug="null learner: the convex rule without the projection on X",
                   breaks=("in-domain",), step=step_unprojected)),
 )

@@ -19,6 +19,13 @@ The learner pays l_t(X_t) every round plus 1 whenever X_t != X_{t-1}. Two famili
   pulled): i.i.d. draws need no table, and a table of T K draws per seed would cost more than the whole run.
   Draws of different kinds for one block (the free feedback, a paid row) are independent of each other, which
   is right for an algorithm that uses one kind per block, as ``switching-costs`` does.
+- ``switching-trap``: deterministic losses fixed in advance by an adversary that knows the learner's block
+  schedule (an oblivious adversary may know the algorithm, not its random draws): with N = floor(B / K) blocks
+  of near-equal length T / N (the schedule of a learner that buys K-entry rows with a total budget B), the
+  first round of every block, t = round(b T / N) + 1, charges the best action 1 and the others 0; every other
+  round charges the best action 0 and the others 1/2. The best action (random per seed) totals N, the others
+  (T - N) / 2, so N < T / 3 is required. A row observed at a uniform round of the block estimates the block's
+  losses without bias; a row always observed at its first round sees only the trap.
 
 The feedback model is part of the instance (catalogue 3.1): ``free_bandit`` = 1 means the learner sees
 l_t(X_t) every round for free (bandit feedback); ``budget`` is how many further entries l_t(j) of the current
@@ -31,7 +38,7 @@ Regret (catalogue 0.3): sum_t m_t(X_t) + #switches - min_i sum_t m_t(i), where m
 itself for the walk (regret against the best action in hindsight, which is chi) and mu for the Bernoulli
 family (pseudo-regret, free of the noise of a realised comparator).
 Parameters: ``K``, ``T`` (the horizon), ``free_bandit``, ``budget``, ``eps`` and ``sigma`` (walk; 0 means
-Dekel et al.'s value), ``mean`` and ``gap`` (Bernoulli).
+Dekel et al.'s value), ``mean`` and ``gap`` (Bernoulli); the trap reads only ``K``, ``T`` and ``budget``.
 """
 
 from __future__ import annotations
@@ -147,6 +154,42 @@ class BernoulliInstance(SwitchingInstance):
         return (draws[:, :t1 - t0] < self.means[:, None, :]).to(self.means.dtype).sum(dim=1)
 
 
+@dataclass(frozen=True, kw_only=True)
+class TrapInstance(SwitchingInstance):
+    first: torch.Tensor  # (T,) bool: first[t - 1] marks round t as the first of a block of the schedule
+
+    def _losses(self, rounds: torch.Tensor, played: torch.Tensor) -> torch.Tensor:
+        """l_t(played) for rounds t (0-based indices, broadcast against ``played``)."""
+        is_best = (played == self.best.view(-1, *([1] * (played.dim() - 1)))).to(torch.get_default_dtype())
+        trap = self.first[rounds].to(is_best.dtype)
+        return trap * is_best + (1 - trap) * (1 - is_best) / 2
+
+    def _totals(self, t0: int, t1: int) -> torch.Tensor:
+        """sum_{t0 < t <= t1} l_t(j) for every action j, shape (batch, K)."""
+        traps = float(self.first[t0:t1].sum())
+        is_best = torch.nn.functional.one_hot(self.best, self.arms).to(torch.get_default_dtype())
+        return traps * is_best + (t1 - t0 - traps) / 2 * (1 - is_best)
+
+    def charge(self, t0: int, t1: int, played: torch.Tensor) -> torch.Tensor:
+        return self._losses(torch.arange(t0, t1, device=played.device), played).sum(dim=1)
+
+    def best_total(self) -> torch.Tensor:
+        return self._totals(0, self.horizon).min(dim=1).values
+
+    def bandit(self, t0: int, t1: int, played: torch.Tensor, block: int, gen: Gen) -> torch.Tensor:
+        return self._losses(torch.arange(t0, t1, device=played.device), played)
+
+    def bandit_sum(self, t0: int, t1: int, arm: torch.Tensor, block: int, gen: Gen) -> torch.Tensor:
+        return self._totals(t0, t1).gather(1, arm[:, None])[:, 0]
+
+    def row(self, t0: int, t1: int, offset: torch.Tensor, block: int, gen: Gen) -> torch.Tensor:
+        actions = torch.arange(self.arms, device=offset.device).expand(self.batch, -1)
+        return self._losses((t0 - 1 + offset)[:, None], actions)
+
+    def block_losses(self, t0: int, t1: int, block: int, gen: Gen) -> torch.Tensor:
+        return self._totals(t0, t1)
+
+
 def _width(rounds: int) -> int:
     """Draws per block, rounded up to a power of two: blocks of near-equal length then share one stream shape,
     and the generator's cache of that stream is not thrown away when the length changes by one."""
@@ -191,6 +234,16 @@ def generate_bernoulli(params: Mapping[str, Any], gen: Gen) -> BernoulliInstance
     return BernoulliInstance(**common, means=means)
 
 
+def generate_trap(params: Mapping[str, Any], gen: Gen) -> TrapInstance:
+    horizon, blocks = int(params["T"]), int(float(params["budget"]) // int(params["K"]))
+    if not 1 <= blocks < horizon / 3:
+        raise ValueError(f"the trap needs 1 <= floor(budget / K) < T / 3 blocks; got {blocks} for T={horizon}")
+    first = torch.zeros(horizon, dtype=torch.bool, device=gen.device)
+    length = horizon / blocks  # as the learner's plan computes it, so the rounds agree exactly
+    first[[round(b * length) for b in range(blocks)]] = True
+    return TrapInstance(**_common(params, gen), first=first)
+
+
 _SWITCHING = {"K": Param(meaning="actions", low=2, integer=True),
               "T": Param(meaning="horizon", low=1, integer=True),
               "free_bandit": Param(meaning="1: bandit feedback comes free; 0: observing costs budget", low=0,
@@ -210,7 +263,13 @@ BERNOULLI = Family(name="switching-bernoulli",
                    parameters={**_SWITCHING, "mean": Param(meaning="average loss mean", low=0, high=1),
                                "gap": Param(meaning="how much lower the best action's mean is", low=0, high=1)})
 
+TRAP = Family(name="switching-trap",
+              description="switching costs: deterministic losses that charge the best action at the first round of "
+                          "every block of the budget's schedule",
+              generate=generate_trap, defaults={"K": 4, "T": 1024, "free_bandit": 0, "budget": 64},
+              parameters=_SWITCHING)
+
 
 @hookimpl
 def theorycheck_families() -> list[Family]:
-    return [MRW, BERNOULLI]
+    return [MRW, BERNOULLI, TRAP]
