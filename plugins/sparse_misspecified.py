@@ -49,7 +49,10 @@ before running from this estimate: the best of 1024 random unit vectors of R^12 
 The guarantee's proof does not depend on d, so the correct algorithm must still PASS there. What this null
 does not show: that sparsity beats as many random queries as the enumeration makes (about 10^6 at d = 12, m =
 64; equally many random ones would come within about 0.05 there, under the bound: estimated, not run), which
-would take d near 18, beyond the quick budget.
+would take d near 18, beyond the quick budget. Measured (quick, 64 seeds, worst mean / bound): the correct
+algorithm 0.384 [0.367, 0.402] (PASS), ``random-queries`` 3.76 [3.57, 3.95] (FAIL, at m = 16, 32, 64), the
+mutant ``contiguous-supports`` 3.06 [2.67, 3.45] (FAIL, caught). The quick audit's CPU time rose from 7 s to
+29 s (the d = 12 enumeration: about 10^6 candidates per seed at m = 64, evaluated in chunks of supports).
 
 What the query claims can and cannot see: ``queries`` is the oracle's tally. The family's oracles
 (``query_sparse``, ``query``) return, with the rewards, the number of distinct actions they evaluated, and the
