@@ -57,6 +57,15 @@ grow in s, which a learner whose (large) regret does not depend on s meets: ``un
 0.0007), so the claim is vacuous as a check on its own and is kept as such; its teeth are the
 ``norms-not-squared`` mutant. ``frozen`` has zero pseudo-regret there (the centre is optimal at mean 0), which
 the rate test cannot fit (INCONCLUSIVE). The lower bound holds for every learner and has no null.
+Why no statement about s can have a null that FAILs it (issue 11, reviewed, not changed): on quadratic losses
+F_t(x) = E f_t(x) = (lam/2) ||x - m_t||^2 + (a term in s alone), which the pseudo-regret cancels, so a learner
+that ignores its data has a pseudo-regret that does not depend on s at all, and meets every upper rate in s. A
+two-sided (Theta) claim in s would have teeth, but no source gives its lower side: Sachs et al.'s lower bound
+(``minimax-lower``) is minimax over linear losses, and on these strongly convex losses a learner can have
+O(log T) regret whatever s (``omd-sea-strong``), so "the regret of omd-sea grows like s" would be a claim about
+this step size's looseness, not the paper's. An explicit bound in s with constants (as ``*-bound`` on linear
+losses) could fail a null at small s, but needs constants for smooth losses (the offset 16 L^2 D^2) that are
+not derived here; that is new work, left for a later issue. So ``noise-knob`` stays declared vacuous.
 
 Verified against the paper: only its abstract (the rates of C1.1 and C1.2; only E f_t need be convex).
 Reconstructed (R): the convex eta_t (restated in arXiv 2510.04685, Section 2.2, not read here in full), its
@@ -200,8 +209,9 @@ OMD = Algorithm(
         Claim(name="no-variation", metric="pseudo_regret", kind="upper", form=RATE, source=C11,
               experiment=_experiment("oco-sea-linear", STILL)),
         Claim(name="noise-knob", vacuous=
-              ('the uniform null PASSes (exponent 0.0007) and frozen is INCONCLUSIVE: an upper rate in s holds for '
-               'any learner whose regret does not grow with s; its force is its mutants'),
+              ('the uniform null PASSes (exponent 0.0007) and frozen is INCONCLUSIVE: a learner that ignores its data '
+               'has a pseudo-regret independent of s here, which meets any upper rate in s; no source gives the '
+               'lower side a two-sided claim would need; its force is its mutants'),
               metric="pseudo_regret", kind="upper", form=f"C*sqrt(s**2*T + {SIGMA2_QUADRATIC})",
               source=C11, experiment=Experiment(family="oco-sea-quadratic", over="s", params=KNOB, steps=KNOB_T,
                                                 grid=(0.5, 0.71, 1.0, 1.41, 2.0, 2.83, 4.0),
