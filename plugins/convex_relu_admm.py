@@ -52,7 +52,7 @@ import torch
 
 from plugins.convex_relu import PAPER
 from plugins.relu_arrangements import ReluInstance
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Mutant, hookimpl, measures
 
 State = dict[str, torch.Tensor]  # u, v, lam (batch, 3, 2P); s, nu (batch, n, 2P); factor (batch, k, k)
 Hyper = Mapping[str, Any]
@@ -125,6 +125,7 @@ def frozen(state: State, instance: ReluInstance, t: int, hyper: Hyper, gen: Gen)
     return state
 
 
+@measures("residual", "flops")
 def metrics(state: State, instance: ReluInstance) -> dict[str, torch.Tensor]:
     gu = _signs(instance) * (instance.x @ state["u"])
     norm = functools.partial(torch.linalg.vector_norm, dim=(1, 2))
@@ -137,7 +138,7 @@ LINEAR_REASON = ("contraction factor 0.99885 [0.99790, 0.99981] on t in [1200, 1
                  "[600, 900] (quick); the residual decelerates over the window")
 ADMM = Algorithm(
     name="convex-relu-admm", paper=PAPER, family="relu-arrangements", init=init, step=step, metrics=metrics,
-    metric_names=("residual", "flops"), hyper={"rho": 1.0},
+    hyper={"rho": 1.0},
     claims=(
         Claim(name="admm-linear", metric="residual", kind="upper", form="C*0.999**t",
               source="Section 3, ADMM Algorithm 3.1: linear global convergence (catalogue C8.1); factor ours",

@@ -55,7 +55,7 @@ from typing import Any
 import torch
 
 from plugins.logistic_instances import LogisticInstance
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl, measures
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]
@@ -112,6 +112,7 @@ def frozen(state: State, instance: LogisticInstance, t: int, hyper: Hyper, gen: 
     return state
 
 
+@measures("grad", "gap")
 def metrics(state: State, instance: LogisticInstance) -> dict[str, torch.Tensor]:
     x = state["x"]
     return {"grad": instance.gradient(x).norm(dim=1) / state["g0"],
@@ -134,7 +135,7 @@ def _variant(name: str, hessian: bool, delta: float, claim: Claim, missed: Mappi
 
     return Algorithm(
         name=name, paper=PAPER, family="logistic-regression", init=init, step=step, metrics=metrics,
-        metric_names=("grad", "gap"), hyper={"gamma0": 1.0, "hessian": hessian, "delta": delta}, claims=(claim,),
+        hyper={"gamma0": 1.0, "hessian": hessian, "delta": delta}, claims=(claim,),
         mutants=(Mutant(name="radius-inverted", bug="lambda = ||g|| gamma instead of ||g|| / gamma", breaks=breaks,
                         step=functools.partial(step, inverted=True)),
                  Mutant(name="no-grad-norm", bug="lambda = 1 / gamma: the gradient-norm term missing", breaks=breaks,

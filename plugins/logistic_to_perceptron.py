@@ -73,7 +73,7 @@ import torch
 import torch.nn.functional as F
 
 from plugins.logistic_instances import LogisticInstance
-from theory import Algorithm, Claim, Experiment, Gen, Invariant, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Invariant, Mutant, Paper, hookimpl, measures
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]
@@ -111,6 +111,7 @@ def limit_step(state: State, instance: LogisticInstance, t: int, hyper: Hyper, g
             "steps": state["steps"] + (mx.min(1).values <= 0).to(x.dtype)}
 
 
+@measures("deviation", "steps", "unseparated")
 def limit_metrics(state: State, instance: LogisticInstance) -> dict[str, torch.Tensor]:
     return {"deviation": state["worst"], **normalized_metrics(state, instance)}
 
@@ -131,6 +132,7 @@ def normalized_step(state: State, instance: LogisticInstance, t: int, hyper: Hyp
     return {"x": x_next, "steps": state["steps"] + (m.min(1).values <= 0).to(x.dtype)}
 
 
+@measures("steps", "unseparated")
 def normalized_metrics(state: State, instance: LogisticInstance) -> dict[str, torch.Tensor]:
     return {"steps": state["steps"], "unseparated": _unseparated(instance, state["x"])}
 
@@ -157,7 +159,7 @@ N_GRID = (10, 30, 100, 300, 1000, 3000)
 
 LIMIT = Algorithm(
     name="lr-gd-perceptron", paper=PAPER, family="logistic-separable", init=limit_init, step=limit_step,
-    metrics=limit_metrics, metric_names=("deviation", "steps", "unseparated"), hyper={"gamma": 1e6},
+    metrics=limit_metrics, hyper={"gamma": 1e6},
     claims=(Claim(name="perceptron-limit", metric="deviation", kind="exact", form="0", atol=1e-10,
                   source="abstract (observation 1): LR+GD reduces to the batch perceptron as gamma -> infinity",
                   experiment=Experiment(family="logistic-separable", over="t", params={"n": 100}, grid=LIMIT_GRID,
@@ -180,7 +182,7 @@ LIMIT = Algorithm(
 
 NORMALIZED = Algorithm(
     name="normalized-lr-gd", paper=PAPER, family="logistic-separable", init=normalized_init, step=normalized_step,
-    metrics=normalized_metrics, metric_names=("steps", "unseparated"), hyper={"gamma": 1.0},
+    metrics=normalized_metrics, hyper={"gamma": 1.0},
     claims=(Claim(name="n-free", metric="steps", kind="theta", form="C", expected_failure=GROWS,
                   source="abstract (observation 3) and catalogue C10.3: Normalized LR+GD's iteration complexity "
                          "is free of n, where large-step LR+GD's is not",

@@ -72,7 +72,7 @@ from typing import Any
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Family, Gen, Instance, Mutant, Paper, Param, hookimpl
+from theory import Algorithm, Claim, Experiment, Family, Gen, Instance, Mutant, Paper, Param, hookimpl, measures
 
 PAPER = Paper(title="Does Sparsity Help in Learning Misspecified Linear Bandits?", authors="Jialin Dong, Lin F. Yang",
               year=2023, arxiv="2303.16998")
@@ -185,6 +185,7 @@ def step_random(state, instance, t, hyper, gen):
     return {"suboptimality": instance.optimum - best, "queries": torch.full((instance.batch,), float(RANDOM_QUERIES))}
 
 
+@measures("suboptimality", "queries")
 def metrics(state, instance):
     return dict(state)
 
@@ -202,7 +203,7 @@ def _experiment() -> Experiment:
 SOURCE = "main theorem (abstract; catalogue C4.1)"
 SPARSE = Algorithm(
     name="sparse-misspecified", paper=PAPER, family="sparse-linear-bandit", init=init, step=step, metrics=metrics,
-    metric_names=("suboptimality", "queries"), schedule="once",
+    schedule="once",
     hyper={"step_factor": 1.0, "fixed_step": 0.0, "supports": "all"},
     claims=(
         Claim(name="near-optimal", vacuous=
