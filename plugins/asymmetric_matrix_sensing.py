@@ -66,7 +66,7 @@ from typing import Any
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, SensingInstance, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, SensingInstance, hookimpl, measures
 
 State = dict[str, torch.Tensor]  # f, g: (seeds, n, k) factors; the rest (seeds,): the rate window's ends
 Hyper = Mapping[str, Any]
@@ -120,6 +120,7 @@ def _error(f: torch.Tensor, g: torch.Tensor, instance: SensingInstance) -> torch
     return torch.linalg.matrix_norm(f @ g.transpose(1, 2) - instance.truth)
 
 
+@measures("error", "rate")
 def metrics(state: State, instance: SensingInstance) -> dict[str, torch.Tensor]:
     """``rate``: the log-contraction per step inside the window (0 before a run has entered it)."""
     span = state["last"] - state["entered"]
@@ -134,7 +135,7 @@ STEPS = 22000
 
 EXACT = Algorithm(
     name="sensing-asym-exact", paper=PAPER, family="matrix-sensing", init=init, step=step, metrics=metrics,
-    metric_names=("error",), hyper={**HYPER, "extra": 0},
+    hyper={**HYPER, "extra": 0},
     claims=(
         Claim(name="asym-exact-linear", metric="error", kind="upper", form="C*(1 - eta/(4*cond))**t",
               source="abstract: asymmetric k = r converges at rate exp(-Omega(T)) (catalogue C7.2); constant 1/4 "
@@ -150,7 +151,7 @@ EXACT = Algorithm(
 
 OVERPARAM = Algorithm(
     name="sensing-asym-overparam", paper=PAPER, family="matrix-sensing", init=init,
-    step=functools.partial(step, windowed=True), metrics=metrics, metric_names=("error", "rate"),
+    step=functools.partial(step, windowed=True), metrics=metrics, 
     hyper={**HYPER, "extra": 2}, schedule="per_horizon",
     claims=(
         Claim(name="asym-rate-alpha", metric="rate", kind="theta", form="C*alpha**2", tol=0.2, tail=1.0,

@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl, measures
 
 PAPER = Paper(title="Best-of-Majority: Minimax-Optimal Strategy for Pass@k Inference Scaling",
               authors="Di, Ji, Li, Zhao, Gu", year=2025, arxiv="2510.03199")
@@ -150,6 +150,7 @@ def _random(breaks):
                    breaks=breaks, step=step_random),)
 
 
+@measures("regret")
 def metrics(state, instance):
     return {"regret": state["regret_sum"] / state["prompts"].clamp_min(1)}
 
@@ -175,7 +176,7 @@ MAJORITY = Experiment(family="passk-majority", over="N", grid=_doubling(200, 6),
 
 BEST_OF_MAJORITY = Algorithm(
     name="best-of-majority", paper=PAPER, family="passk-lower-bound", init=init, step=step_bom, metrics=metrics,
-    metric_names=("regret",), hyper={"alpha_scale": 0.75},
+    hyper={"alpha_scale": 0.75},
     claims=(
         Claim(name="k-rate", metric="regret", kind="theta", form="C*sqrt(Cstar*eps**2/k)", experiment=LOWER_BOUND,
               tail=1.0, source="Theorem 5.1 (upper) and Theorem 6.1 (lower)"),
@@ -202,7 +203,7 @@ BEST_OF_MAJORITY = Algorithm(
 
 BEST_OF_N = Algorithm(
     name="best-of-n", paper=PAPER, family="passk-overopt-n", init=init, step=step_bon, metrics=metrics,
-    metric_names=("regret",),
+    
     claims=(Claim(name="n-rate", metric="regret", kind="theta", form="C*min(1, sqrt(N*eps**2/k))",
                   experiment=OVEROPT_N, tail=1.0, source="Theorem 4.2"),),
     mutants=(Mutant(name="subsample", bug="selects among the first 10 samples, ignoring the budget N",
@@ -212,7 +213,7 @@ BEST_OF_N = Algorithm(
 
 MAJORITY_VOTE = Algorithm(
     name="majority-vote", paper=PAPER, family="passk-majority", init=init, step=step_majority, metrics=metrics,
-    metric_names=("regret",),
+    
     claims=(Claim(name="omega-1", metric="regret", kind="lower", form="1/4", free=(), experiment=MAJORITY,
                   source="Theorem 4.1"),),
     mutants=(Mutant(name="by-reward", bug="ranks by r-hat instead of the vote count", breaks=("omega-1",),

@@ -39,7 +39,7 @@ from plugins.bilevel_applications import (
     unbounded,
 )
 from plugins.bilevel_problems import BilevelInstance, QuadraticBilevel, multiblock, quadratic
-from theory import Family, Gen, Mutant, Param, hookimpl
+from theory import Family, Gen, Mutant, Param, hookimpl, measures
 
 State = dict[str, torch.Tensor]
 COUNTERS = ("grad_calls", "hvp_calls", "jvp_calls")
@@ -62,6 +62,7 @@ def count(state: Mapping[str, Any], grad: float | torch.Tensor = 0, hvp: float |
     return {name: state[name] + n for name, n in zip(COUNTERS, (grad, hvp, jvp))}
 
 
+@measures(*METRIC_NAMES)
 def oracle_metrics(state: Mapping[str, Any], instance: BilevelInstance) -> dict[str, torch.Tensor]:
     """The shared metrics: the exact ||grad Phi|| at the upper iterate ``state["x"]`` and the counters."""
     total = state["grad_calls"] + state["hvp_calls"] + state["jvp_calls"]
@@ -126,7 +127,7 @@ def _frozen_step(state: State, instance: BilevelInstance, t: int, hyper: Mapping
 
 
 FROZEN = Mutant(name="frozen", bug="x stays at x_0; one gradient call per step", breaks=(), init=_frozen_init,
-                step=_frozen_step, metrics=oracle_metrics, metric_names=METRIC_NAMES)
+                step=_frozen_step, metrics=oracle_metrics)
 
 _SIGMA = Param(meaning="stochastic-oracle noise: sd of the additive Gaussian noise per coordinate", low=0, high=10)
 _DIM = Param(meaning="dimension", low=1, high=256, integer=True)

@@ -70,7 +70,7 @@ from typing import Any
 import torch
 
 from plugins.bilevel_instances import METRIC_NAMES, BilevelInstance, count, counters, oracle_metrics
-from theory import Algorithm, Claim, Experiment, Gen, Invariant, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Invariant, Mutant, Paper, hookimpl, measures
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]
@@ -124,6 +124,7 @@ def step(state: State, instance: BilevelInstance, t: int, hyper: Hyper, gen: Gen
     return {**state, "x": x - hyper["alpha"] * d, "xk": x, "y": y, "z": z, "d": d, **count(state, grad=calls)}
 
 
+@measures(*METRIC_NAMES, "value_gap", "grad_gap")
 def metrics(state: State, instance: BilevelInstance) -> dict[str, torch.Tensor]:
     """The shared metrics, and the landscape gaps at x_k (where the inner loops ran) with the inner iterates."""
     xk, y, z, pen = state["xk"], state["y"], state["z"], state["pen"]
@@ -153,7 +154,7 @@ def _landscape(name: str, metric: str, source: str) -> Claim:
 
 PENALTY = Algorithm(
     name="bilevel-penalty", paper=PAPER, family="bilevel-hyperparam", init=init, step=step, metrics=metrics,
-    metric_names=NAMES, hyper=HYPER, schedule="per_horizon",
+    hyper=HYPER, schedule="per_horizon",
     claims=(_rate("rate", "bilevel-hyperparam"), _rate("rate-quadratic", "bilevel-quadratic"),
             _landscape("value-gap", "value_gap", "Theorem (landscape, C3.1): |psi_sigma - psi| = O(sigma/mu)"),
             _landscape("grad-gap", "grad_gap", "Theorem (landscape, C3.1): ||grad psi_sigma - grad psi|| = "

@@ -65,7 +65,7 @@ from typing import Any
 import torch
 
 from plugins.bilevel_instances import METRIC_NAMES, BilevelInstance, count, counters, oracle_metrics
-from theory import Algorithm, Claim, Experiment, Gen, Invariant, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Invariant, Mutant, Paper, hookimpl, measures
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]
@@ -120,6 +120,7 @@ def step(state: State, instance: BilevelInstance, t: int, hyper: Hyper, gen: Gen
             "step_ratio": torch.maximum(state["step_ratio"], move.norm(dim=1) / max(p["eta"], 1e-300))}
 
 
+@measures(*METRIC_NAMES, "avg_hypergrad_norm", "step_ratio")
 def metrics(state: State, instance: BilevelInstance) -> dict[str, torch.Tensor]:
     return {**oracle_metrics(state, instance), "avg_hypergrad_norm": state["norm_sum"] / state["steps"],
             "step_ratio": state["step_ratio"]}
@@ -150,7 +151,7 @@ _JITTER = ("PASSes at {}: the average is dominated by the transient from x_0 = c
            "eta/(1 - beta) = 8 T^(-1/4) of this eta0, which hide the O(1) hypergradient bias on this grid")
 BO_REP = Algorithm(
     name="bo-rep", paper=PAPER, family="bilevel-unbounded", init=init, step=step, metrics=metrics,
-    metric_names=(*METRIC_NAMES, "avg_hypergrad_norm", "step_ratio"), schedule="per_horizon",
+    schedule="per_horizon",
     hyper={"eta0": 8.0, "nu0": 1.0, "radius": 10.0, "period": 0, "refine": True, "normalize": True, "sign": -1.0},
     claims=(dataclasses.replace(
                 _rate("last-rate-hyperparam", "hypergrad_norm", HYPERPARAM,

@@ -76,7 +76,7 @@ from typing import Any
 import torch
 
 from plugins.bilevel_instances import METRIC_NAMES, BilevelInstance, count, counters, oracle_metrics
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl, measures
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]
@@ -180,6 +180,7 @@ def step(state: State, instance: BilevelInstance, t: int, hyper: Hyper, gen: Gen
             "z": z, **count(state, grad=2 * calls, hvp=calls, jvp=calls)}
 
 
+@measures(*METRIC_NAMES)
 def metrics(state: State, instance: BilevelInstance) -> dict[str, torch.Tensor]:
     return oracle_metrics(state, instance)
 
@@ -208,7 +209,7 @@ def _speedup(name: str, over: str, form: str, params: Mapping[str, float]) -> Cl
 
 BSVRB = Algorithm(
     name="bsvrb", paper=PAPER, family="bilevel-multiblock", init=init, step=step, metrics=metrics,
-    metric_names=METRIC_NAMES, hyper=HYPER, schedule="per_horizon",
+    hyper=HYPER, schedule="per_horizon",
     claims=(_rate("rate-hyperparam", "bilevel-hyperparam", {}),
             _rate("rate", "bilevel-multiblock", NOISY, seeds=96, quick=QUICK_RATE),
             _speedup("block-speedup", "I", "C*I**(-1/3)", NOISY),

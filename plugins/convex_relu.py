@@ -73,7 +73,7 @@ import numpy as np
 import torch
 
 from plugins.relu_arrangements import ReluInstance
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl, measures
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]
@@ -162,6 +162,7 @@ def step(state: State, instance: ReluInstance, t: int, hyper: Hyper, gen: Gen, *
     return {"value": value, "read_off": instance.squared(u, a), "best": train(instance, hyper, gen)}
 
 
+@measures("undercut", "read_off_excess", "training_gap")
 def metrics(state: State, instance: ReluInstance) -> dict[str, torch.Tensor]:
     p, q, best = state["value"], state["read_off"], state["best"]
     return {"undercut": torch.relu(p - best) / (1 + p), "read_off_excess": torch.relu(q - best) / (1 + best),
@@ -190,6 +191,7 @@ def robust_step(state: State, instance: ReluInstance, t: int, hyper: Hyper, gen:
     return {"value": value, "attacked": attacked(instance, u, a)}
 
 
+@measures("certificate_gap")
 def robust_metrics(state: State, instance: ReluInstance) -> dict[str, torch.Tensor]:
     return {"certificate_gap": (state["attacked"] - state["value"]).abs() / (1 + state["value"].abs())}
 
@@ -205,7 +207,7 @@ CVX_HYPER = {"stride": 1, "sign": 1.0, "balanced": True, "starts": 16, "lr": 0.0
 
 CONVEX = Algorithm(
     name="convex-relu", paper=PAPER, family="relu-arrangements", init=init, step=step, metrics=metrics,
-    metric_names=("undercut", "read_off_excess", "training_gap"), hyper=CVX_HYPER, schedule="once", mutable={},
+    hyper=CVX_HYPER, schedule="once", mutable={},
     timeout_s=600.0,
     claims=(
         Claim(name="no-undercut", metric="undercut", kind="exact", form="0", atol=1e-6, source=SOURCE,
@@ -235,7 +237,7 @@ CONVEX = Algorithm(
 
 ROBUST = Algorithm(
     name="convex-relu-robust", paper=PAPER, family="relu-arrangements", init=init, step=robust_step,
-    metrics=robust_metrics, metric_names=("certificate_gap",), hyper={"stride": 1, "dual": 1, "margin": True},
+    metrics=robust_metrics, hyper={"stride": 1, "dual": 1, "margin": True},
     schedule="once", mutable={}, timeout_s=600.0,
     claims=(
         Claim(name="robust-certificate", metric="certificate_gap", kind="exact", form="0", atol=1e-6,

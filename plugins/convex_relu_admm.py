@@ -73,7 +73,7 @@ import torch
 
 from plugins.convex_relu import PAPER, solve
 from plugins.relu_arrangements import ReluInstance
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Mutant, hookimpl, measures
 
 State = dict[str, torch.Tensor]  # u, v, lam (batch, 3, 2P); s, nu (batch, n, 2P); factor (batch, k, k)
 Hyper = Mapping[str, Any]
@@ -163,6 +163,7 @@ def objective(v: torch.Tensor, instance: ReluInstance) -> torch.Tensor:
     return 0.5 * ((pred - instance.y) ** 2).sum(1) + instance.beta * torch.linalg.vector_norm(v, dim=1).sum(1)
 
 
+@measures("residual", "gap", "flops")
 def metrics(state: State, instance: ReluInstance) -> dict[str, torch.Tensor]:
     signs = _signs(instance)
     gu = signs * (instance.x @ state["u"])
@@ -183,7 +184,7 @@ CONVERGENCE = Experiment(family="relu-arrangements", over="t", grid=(300, 600, 9
                          quick_grid=(150, 300, 450, 600, 750, 900))
 ADMM = Algorithm(
     name="convex-relu-admm", paper=PAPER, family="relu-arrangements", init=init, step=step, metrics=metrics,
-    metric_names=("residual", "gap", "flops"), hyper={"rho": 1.0},
+    hyper={"rho": 1.0},
     claims=(
         Claim(name="admm-linear", metric="residual", kind="upper", form="C*0.999**t",
               source="Section 3, ADMM Algorithm 3.1: linear global convergence (catalogue C8.1); factor ours",

@@ -90,7 +90,7 @@ import math
 import torch
 
 from plugins.robust_regression import CANARY_SCALE, REGRESSION
-from theory import Algorithm, Claim, Experiment, Mutant, Paper, gaussian_noise, hookimpl
+from theory import Algorithm, Claim, Experiment, Mutant, Paper, gaussian_noise, hookimpl, measures
 
 PAPER = Paper(title="DIFF2: Differential Private Optimization via Gradient Differences for Nonconvex "
                     "Distributed Learning", authors="Murata, Suzuki", year=2023, arxiv="2302.03884")
@@ -225,6 +225,7 @@ def step_frozen(state, inst, t, hyper, gen):
 FROZEN = (Mutant(name="frozen", bug="null learner: never moves from x_0", breaks=("rate-in-n",), step=step_frozen),)
 
 
+@measures("grad_norm_sq", "release", "release_neighbour")
 def metrics(state, inst):
     rounds = max(1, int(state["rounds"][0]))
     return {"grad_norm_sq": state["sum_sq"] / rounds, "release": state["stat"][:, 0],
@@ -263,7 +264,7 @@ def _uncatchable(measured: str) -> dict[str, str]:
                          "failure at d = 10, so no mutant can count as caught"}
 
 
-SHARED = dict(paper=PAPER, family="robust-regression", init=init, step=step, metrics=metrics, metric_names=NAMES,
+SHARED = dict(paper=PAPER, family="robust-regression", init=init, step=step, metrics=metrics, 
               schedule="per_horizon")  # one init/step for both: ``hyper["diff2"]`` picks the estimator of the gradient
 
 DIFF2 = Algorithm(

@@ -58,7 +58,7 @@ import math
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl, measures
 
 PAPER = Paper(title="Fixed-Budget Differentially Private Best Arm Identification",
               authors="Chen, Karthik, Chee, Tan", year=2024, arxiv="2401.09073")
@@ -148,6 +148,7 @@ def step_guess(state, instance, t, hyper, gen):
     return {"choice": choice[:, None], "release": torch.zeros(instance.batch, 1)}
 
 
+@measures("error", "release", "release_neighbour")
 def metrics(state, instance):
     release = state["release"]
     if hasattr(instance, "data"):  # a reward table for the audit: no best arm to find
@@ -171,7 +172,7 @@ AUDIT = Experiment(family="privacy-pair", over="eps", steps=1, params={"n": 30, 
 
 DP_BAI = Algorithm(
     name="dp-bai", paper=PAPER, family="bernoulli-bandit", init=init, step=step, metrics=metrics,
-    metric_names=("error", "release", "release_neighbour"), schedule="once",
+    schedule="once",
     claims=(
         Claim(name="error-in-T", metric="error", kind="upper", form="C*exp(-T/(16*M*(H_BAI + G/eps)))",
               source=UPPER, experiment=OVER_T),

@@ -47,7 +47,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from theory import Algorithm, Claim, Experiment, Gen, Kernel, Mutant, Paper, bandit_nulls, hookimpl, jit, kernel_uniform
+from theory import (
+    Algorithm,
+    Claim,
+    Experiment,
+    Gen,
+    Kernel,
+    Mutant,
+    Paper,
+    bandit_nulls,
+    hookimpl,
+    jit,
+    kernel_uniform,
+    measures,
+)
 
 if TYPE_CHECKING:
     from theory import BanditInstance
@@ -117,6 +130,7 @@ KERNEL = Kernel(steps=_steps, state=("estimates", "regret"), streams=("arm", "re
                 inputs=lambda instance, hyper: (instance.bernoulli_means(), _learning_rate(hyper, instance.arms)))
 
 
+@measures("regret")
 def metrics(state: State, instance: BanditInstance) -> dict[str, torch.Tensor]:
     return {"regret": state["regret"]}
 
@@ -128,7 +142,7 @@ EXPERIMENT = Experiment(family="bernoulli-bandit", over="T", params={"K": 8, "be
 
 EXP3 = Algorithm(
     name="exp3", paper=PAPER, family="bernoulli-bandit", init=init, step=step, kernel=KERNEL, metrics=metrics,
-    metric_names=("regret",), hyper={"eta": None, "eta_scale": 1.0}, schedule="per_horizon",  # eta None: Thm 3.1
+    hyper={"eta": None, "eta_scale": 1.0}, schedule="per_horizon",  # eta None: Thm 3.1
     claims=(
         Claim(name="bound", metric="regret", kind="upper", form="sqrt(2*T*K*log(K))", free=(),
               source="Theorem 3.1", experiment=EXPERIMENT),

@@ -46,7 +46,7 @@ from typing import Any
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Family, Gen, Instance, Mutant, Paper, Param, hookimpl
+from theory import Algorithm, Claim, Experiment, Family, Gen, Instance, Mutant, Paper, Param, hookimpl, measures
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]
@@ -148,6 +148,7 @@ def frozen_step(state: State, instance: QuadraticInstance, t: int, hyper: Hyper,
     return state
 
 
+@measures("gap")
 def metrics(state: State, instance: QuadraticInstance) -> dict[str, torch.Tensor]:
     return {"gap": instance.gap(state["x"])}
 
@@ -169,7 +170,7 @@ def _claims(bound: str, rate: str, source: str) -> tuple[Claim, ...]:
 
 GD = Algorithm(
     name="gd", paper=DROR, family="convex-quadratic", init=gd_init, step=gd_step, metrics=metrics,
-    metric_names=("gap",), hyper={"h": 1.0, "decay": False}, pep=gd_pep,
+    hyper={"h": 1.0, "decay": False}, pep=gd_pep,
     claims=_claims("L*R**2/(4*N+2)", "C*L*R**2/N", "Theorem 3.1"),
     mutants=(DECAYING,),
     nulls=(FROZEN,),
@@ -177,7 +178,7 @@ GD = Algorithm(
 
 NESTEROV = Algorithm(
     name="nesterov", paper=BECK, family="convex-quadratic", init=fgm_init, step=fgm_step, metrics=metrics,
-    metric_names=("gap",), hyper={"h": 1.0, "decay": False, "beta": None}, pep=fgm_pep,
+    hyper={"h": 1.0, "decay": False, "beta": None}, pep=fgm_pep,
     claims=_claims("2*L*R**2/(N+1)**2", "C*L*R**2/N**2", "Theorem 4.4"),
     mutants=(Mutant(name="no-momentum", bug="momentum 0: plain gradient descent", breaks=("rate",),
                     hyper={"beta": 0.0}),

@@ -44,7 +44,7 @@ import functools
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Mutant, Paper, constant_release, gaussian_noise, hookimpl
+from theory import Algorithm, Claim, Experiment, Mutant, Paper, constant_release, gaussian_noise, hookimpl, measures
 
 PAPER = Paper(title="Improving the Gaussian Mechanism for Differential Privacy: Analytical Calibration and "
                     "Optimal Denoising", authors="Balle, Wang", year=2018, arxiv="1805.06530")
@@ -90,6 +90,7 @@ def step_sum_sensitivity(state, instance, t, hyper, gen):
     return _release(instance, t, hyper, gen, sigma)
 
 
+@measures("output", "output_neighbour", "abs_error")
 def metrics(state, instance):
     release = state["release"]
     return {"output": release[:, 0], "output_neighbour": release[:, 1],
@@ -105,7 +106,7 @@ OVER_N = Experiment(family="privacy-pair", over="n", params={"eps": 0.5, "delta"
 
 GAUSSIAN = Algorithm(
     name="gaussian-mechanism", paper=PAPER, family="privacy-pair", init=init, step=step, metrics=metrics,
-    metric_names=("output", "output_neighbour", "abs_error"), hyper={"releases": 4},
+    hyper={"releases": 4},
     claims=(
         Claim(name="privacy", metric="output", neighbour="output_neighbour", kind="privacy", form="eps",
               delta="delta", source="Balle and Wang 2018 (analytic calibration), composed by dp-accounting",

@@ -98,7 +98,7 @@ from typing import Any
 import torch
 
 from plugins.logistic_instances import LogisticInstance
-from theory import Algorithm, Claim, Experiment, Gen, Invariant, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Invariant, Mutant, Paper, hookimpl, measures
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]
@@ -158,6 +158,7 @@ def frozen(state: State, instance: LogisticInstance, t: int, hyper: Hyper, gen: 
     return state
 
 
+@measures("grad", "gap", "progress", "radius")
 def metrics(state: State, instance: LogisticInstance) -> dict[str, torch.Tensor]:
     """The rate claims' relative gradient and gap; ``lemma-1``'s ``progress`` (f(x_k) - f(x_{k+1}) over
     gamma_k ||g_{k+1}||^2 / (8 ||g_k||)) and ``radius`` (||x_{k+1} - x_k|| / gamma_k), gamma_k + eps as the
@@ -203,7 +204,7 @@ def _variant(name: str, hessian: bool, delta: float, claim: Claim,
 
     return Algorithm(
         name=name, paper=PAPER, family="logistic-regression", init=init, step=step, metrics=metrics,
-        metric_names=("grad", "gap", "progress", "radius"), hyper={"gamma0": 1.0, "hessian": hessian, "delta": delta},
+        hyper={"gamma0": 1.0, "hessian": hessian, "delta": delta},
         claims=(claim, lemma), invariants=INVARIANTS,
         mutants=(mutant("radius-inverted", "lambda = ||g|| gamma instead of ||g|| / gamma", inverted=True),
                  mutant("no-grad-norm", "lambda = 1 / gamma: the gradient-norm term missing", power=0.0),

@@ -70,7 +70,7 @@ from typing import Any
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Family, Gen, Instance, Mutant, Paper, Param, hookimpl
+from theory import Algorithm, Claim, Experiment, Family, Gen, Instance, Mutant, Paper, Param, hookimpl, measures
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]
@@ -202,6 +202,7 @@ def built_step(state: State, instance: RegressionTasks, t: int, hyper: Hyper, ge
     return {"lsa": -e[:, :, -1, -1], "gd": gd(instance, eta, k)}
 
 
+@measures("gd_gap")
 def built_metrics(state: State, instance: RegressionTasks) -> dict[str, torch.Tensor]:
     return {"gd_gap": (state["lsa"] - state["gd"]).norm(dim=1) / state["gd"].norm(dim=1)}
 
@@ -214,7 +215,7 @@ def _exact(name: str, over: str, grid: tuple[int, ...], source: str, **params: f
 
 BUILT = Algorithm(
     name="lsa-gd-construction", paper=PAPER, family="icl-linear-regression", init=built_init, step=built_step,
-    metrics=built_metrics, metric_names=("gd_gap",), hyper={"eta": 0.3}, schedule="once",
+    metrics=built_metrics, hyper={"eta": 0.3}, schedule="once",
     mutable={"eta": ("x2", "half", "neg")},
     claims=(
         _exact("one-step", "N", (5, 10, 20, 40, 80, 160), "Proposition 1 (W_0 = 0)", d=10),

@@ -54,7 +54,7 @@ from typing import Any
 import torch
 
 from plugins.icl_gradient_descent import NAMES, PAPER, RegressionTasks
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Mutant, hookimpl, measures
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]
@@ -101,6 +101,7 @@ def frozen_step(state: State, instance: RegressionTasks, t: int, hyper: Hyper, g
     return state
 
 
+@measures("misalignment", "prediction_gap", "model_diff", "loss_ratio")
 def trained_metrics(state: State, instance: RegressionTasks) -> dict[str, torch.Tensor]:
     """The paper's measures against one GD step at eta*, on the held-out tasks (reference ``analyse``)."""
     x, y, n = instance.x, instance.y, instance.x.shape[2]
@@ -144,7 +145,7 @@ KEY_QUERY_MISSED = {
 
 TRAINED = Algorithm(
     name="lsa-trained", paper=PAPER, family="icl-linear-regression", init=trained_init, step=trained_step,
-    metrics=trained_metrics, metric_names=("misalignment", "prediction_gap", "model_diff", "loss_ratio"),
+    metrics=trained_metrics, 
     hyper={"lr": 1e-3, "b1": 0.9, "b2": 0.98, "eps": 1e-8, "init_scale": 0.002, "batch": BATCH},
     mutable={}, timeout_s=600.0,  # each generated mutant would be another training run of the budget
     claims=(

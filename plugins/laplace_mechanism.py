@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Mutant, Paper, constant_release, hookimpl
+from theory import Algorithm, Claim, Experiment, Mutant, Paper, constant_release, hookimpl, measures
 
 PAPER = Paper(title="Calibrating Noise to Sensitivity in Private Data Analysis",
               authors="Dwork, McSherry, Nissim, Smith", year=2006)
@@ -74,6 +74,7 @@ def step_sum_sensitivity(state, instance, t, hyper, gen):
     return _release(instance, t, gen, 1.0 / instance.eps)
 
 
+@measures("output", "output_neighbour", "abs_error")
 def metrics(state, instance):
     release = state["release"]
     return {"output": release[:, 0], "output_neighbour": release[:, 1],
@@ -92,7 +93,7 @@ OVER_EPS = Experiment(family="privacy-pair", over="eps", params={"n": 100}, step
 
 LAPLACE = Algorithm(
     name="laplace-mechanism", paper=PAPER, family="privacy-pair", init=init, step=step, metrics=metrics,
-    metric_names=("output", "output_neighbour", "abs_error"),
+    
     claims=(
         Claim(name="privacy", metric="output", neighbour="output_neighbour", kind="privacy", form="eps",
               delta=0.0, source=SOURCE, experiment=AUDIT),

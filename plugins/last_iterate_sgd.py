@@ -66,7 +66,7 @@ from typing import Any
 import torch
 
 from plugins.stochastic_convex_instances import METRICS, iterate_metrics
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl, measures
 
 State = dict[str, torch.Tensor]  # x: (seeds, d) iterate; total: (seeds, d) sum of x_1..x_t; count: number of terms
 Hyper = Mapping[str, Any]
@@ -97,6 +97,7 @@ def step(state: State, instance: Any, t: int, hyper: Hyper, gen: Gen, *, project
             "count": state["count"] + 1}
 
 
+@measures(*METRICS)
 def average_metrics(state: State, instance: Any) -> dict[str, torch.Tensor]:
     return iterate_metrics({"x": state["total"] / state["count"][:, None]}, instance)
 
@@ -120,7 +121,7 @@ CONSTANT = Mutant(name="constant-step", bug="eta_t = eta: the 1/sqrt(t) decay fo
 
 SGD_LAST = Algorithm(
     name="sgd-last", paper=PAPER, family="stochastic-convex-l1", init=init, step=step, metrics=iterate_metrics,
-    metric_names=METRICS, hyper={"rule": "sqrt", "factor": 1.0}, mutable={"factor": ("x2", "half")},
+    hyper={"rule": "sqrt", "factor": 1.0}, mutable={"factor": ("x2", "half")},
     claims=(Claim(name="hard-case", metric="gap", kind="theta", form="C*log(T)/sqrt(T)", experiment=HARD_CONVEX,
                   source=f"{SOURCE}; {HARVEY}(log T / sqrt T)"),
             Claim(name="rate", metric="gap", kind="upper", form="C*log(T)/sqrt(T)", experiment=CONVEX,
@@ -137,20 +138,20 @@ SGD_LAST = Algorithm(
 
 SGD_AVERAGE = Algorithm(
     name="sgd-average", paper=PAPER, family="stochastic-convex-l1", init=init, step=step, metrics=average_metrics,
-    metric_names=METRICS, hyper={"rule": "sqrt"}, mutable={},
+    hyper={"rule": "sqrt"}, mutable={},
     claims=(Claim(name="hard-case", metric="gap", kind="theta", form="C/sqrt(T)", experiment=HARD_CONVEX,
                   source="averaged iterate O(1/sqrt T) on a bounded X (Nemirovski et al. 2009); lower side our "
                          "estimate f(xbar) >= h_{T+1}^T xbar"),
             Claim(name="rate", metric="gap", kind="upper", form="C/sqrt(T)", experiment=CONVEX,
                   source="averaged iterate O(D sqrt(G^2 + sigma^2) / sqrt T) (Nemirovski et al. 2009)")),
     mutants=(Mutant(name="last-iterate", bug="reports x_{T+1} instead of the average", breaks=("hard-case",),
-                    metrics=iterate_metrics, metric_names=METRICS),
+                    metrics=iterate_metrics),
              CONSTANT),
 )
 
 SGD_LAST_STRONG = Algorithm(
     name="sgd-last-strong", paper=PAPER, family="stochastic-convex-l1", init=init, step=step,
-    metrics=iterate_metrics, metric_names=METRICS, hyper={"rule": "strong"}, mutable={},
+    metrics=iterate_metrics, hyper={"rule": "strong"}, mutable={},
     claims=(Claim(name="hard-case", metric="gap", kind="theta", form="C*log(T)/T", experiment=HARD_STRONG,
                   source=f"{SOURCE_STRONG}; {HARVEY}(log T / T) for steps 1/t"),
             Claim(name="rate", metric="gap", kind="upper", form="C*log(T)/T", experiment=STRONG, source=SOURCE_STRONG)),

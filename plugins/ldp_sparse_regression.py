@@ -103,7 +103,7 @@ import math
 import torch
 
 from plugins.sparse_regression import SPARSE_REGRESSION
-from theory import Algorithm, Claim, Experiment, Mutant, Paper, gaussian_noise, hookimpl
+from theory import Algorithm, Claim, Experiment, Mutant, Paper, gaussian_noise, hookimpl, measures
 
 PAPER = Paper(title="Improved Analysis of Sparse Linear Regression in Local Differential Privacy Model",
               authors="Zhu, Ding, Aggarwal, Xu, Wang", year=2024, arxiv="2310.07367")
@@ -211,6 +211,7 @@ def init(instance, hyper, gen):
     return {"error": torch.zeros(instance.batch), "message": torch.zeros(instance.batch, 2)}
 
 
+@measures("error", "message", "message_neighbour")
 def metrics(state, instance):
     return {"error": state["error"], "message": state["message"][:, 0], "message_neighbour": state["message"][:, 1]}
 
@@ -256,7 +257,7 @@ NAMES = ("error", "message", "message_neighbour")
 
 LDP = Algorithm(
     name="ldp-sparse-regression", paper=PAPER, family="sparse-regression", init=init, step=step, metrics=metrics,
-    metric_names=NAMES, hyper=HYPER,
+    hyper=HYPER,
     claims=(
         Claim(name="privacy", metric="message", neighbour="message_neighbour", kind="privacy", form="eps",
               delta="delta", source="Algorithm 1 is (eps, delta)-LDP (Gaussian noise, dp-accounting calibration)",
@@ -300,7 +301,7 @@ LDP = Algorithm(
 
 LDP_PUBLIC = Algorithm(
     name="ldp-sparse-regression-public", paper=PAPER, family="sparse-regression", init=init, step=step_public,
-    metrics=metrics, metric_names=NAMES, hyper=HYPER,
+    metrics=metrics, hyper=HYPER,
     claims=(
         Claim(name="public-privacy", metric="message", neighbour="message_neighbour", kind="privacy", form="eps",
               delta="delta", source="the response randomiser v_i is (eps, delta)-LDP", experiment=AUDIT),

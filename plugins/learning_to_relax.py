@@ -69,7 +69,7 @@ import math
 import torch
 
 from plugins.learning_to_relax_instances import SystemsInstance, sor_splitting
-from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl, measures
 
 PAPER = Paper(title="Learning to Relax: Setting Solver Parameters Across a Sequence of Linear System Instances",
               authors="Khodak, Chow, Balcan, Talwalkar", year=2024, arxiv="2310.02246")
@@ -177,6 +177,7 @@ def step_frozen(state, instance, t, hyper, gen):
     return _charge(state, t, torch.zeros_like(state["rows"]))
 
 
+@measures("regret", "regret_bound_ratio", "theorem_bound_ratio", "surrogate_ratio", "cost_ratio")
 def metrics(state, instance):
     totals = torch.einsum("sp,spw->sw", state["visits"], state["comparator"])
     best = totals.amin(1)
@@ -203,7 +204,7 @@ BURN_IN = ("pre-asymptotic, not refuted: with the theorem's K (102 iterations he
 
 LEARNING_TO_RELAX = Algorithm(
     name="learning-to-relax", paper=PAPER, family="sor-sequence", init=init, step=step, metrics=metrics,
-    metric_names=("regret", "regret_bound_ratio", "theorem_bound_ratio", "surrogate_ratio", "cost_ratio"),
+    
     hyper={"tau": 0.2, "omega_max": None, "splitting": "D/omega+L"}, schedule="per_horizon",
     claims=(
         Claim(name="regret-bound", metric="regret_bound_ratio", kind="upper", form="1", free=(),

@@ -91,7 +91,7 @@ from typing import Any
 import torch
 
 from plugins.logistic_instances import LogisticInstance
-from theory import Algorithm, Claim, Experiment, Gen, Invariant, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Invariant, Mutant, Paper, hookimpl, measures
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]
@@ -129,6 +129,7 @@ def limit_step(state: State, instance: LogisticInstance, t: int, hyper: Hyper, g
             "steps": state["steps"] + (mx.min(1).values <= 0).to(x.dtype)}
 
 
+@measures("deviation", "steps", "unseparated")
 def limit_metrics(state: State, instance: LogisticInstance) -> dict[str, torch.Tensor]:
     return {"deviation": state["worst"], **normalized_metrics(state, instance)}
 
@@ -187,6 +188,7 @@ def normalized_metrics(state: State, instance: LogisticInstance) -> dict[str, to
     return {"steps": state["steps"], "unseparated": _unseparated(instance, state["x"])}
 
 
+@measures("steps", "unseparated", "theorem_ratio")
 def theorem_metrics(state: State, instance: LogisticInstance) -> dict[str, torch.Tensor]:
     return {**normalized_metrics(state, instance), "theorem_ratio": state["first"] / state["bound"]}
 
@@ -217,7 +219,7 @@ N_GRID = (10, 30, 100, 300, 1000, 3000)
 
 LIMIT = Algorithm(
     name="lr-gd-perceptron", paper=PAPER, family="logistic-separable", init=limit_init, step=limit_step,
-    metrics=limit_metrics, metric_names=("deviation", "steps", "unseparated"), hyper={"gamma": 1e6},
+    metrics=limit_metrics, hyper={"gamma": 1e6},
     claims=(Claim(name="perceptron-limit", metric="deviation", kind="exact", form="0", atol=1e-10,
                   source="abstract (observation 1): LR+GD reduces to the batch perceptron as gamma -> infinity",
                   experiment=Experiment(family="logistic-separable", over="t", params={"n": 100}, grid=LIMIT_GRID,
@@ -242,7 +244,7 @@ NORMALIZED_RUN = Experiment(family="logistic-separable", over="n", params={"marg
                             seeds=32, quick_grid=N_GRID[:5], quick_seeds=16)
 NORMALIZED = Algorithm(
     name="normalized-lr-gd", paper=PAPER, family="logistic-separable", init=normalized_init, step=normalized_step,
-    metrics=theorem_metrics, metric_names=("steps", "unseparated", "theorem_ratio"), hyper={"gamma": 1.0},
+    metrics=theorem_metrics, hyper={"gamma": 1.0},
     claims=(Claim(name="theorem-6.1", metric="theorem_ratio", kind="upper", form="1", free=(),
                   source="Theorem 6.1: from x_0 = 0, Normalized LR+GD separates the data within R^2 / mu^2 + "
                          "2 log(2n - 1) / (gamma mu^2) iterations",

@@ -75,7 +75,7 @@ from typing import Any
 import torch
 
 from plugins.bilevel_instances import METRIC_NAMES, BilevelInstance, count, counters, oracle_metrics
-from theory import Algorithm, Claim, Experiment, Gen, Invariant, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Invariant, Mutant, Paper, hookimpl, measures
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]
@@ -142,6 +142,7 @@ def step(state: State, instance: BilevelInstance, t: int, hyper: Hyper, gen: Gen
             **count(state, grad=calls)}
 
 
+@measures(*METRIC_NAMES, "residual", "infeasibility")
 def metrics(state: State, instance: BilevelInstance) -> dict[str, torch.Tensor]:
     out = {**oracle_metrics(state, instance), "residual": state["residual"]}
     if _constrained(instance):
@@ -170,7 +171,7 @@ def _hypergrad(name: str, experiment: Experiment) -> Claim:
 
 LV_HBA = Algorithm(
     name="lv-hba", paper=PAPER, family="bilevel-constrained", init=init, step=step, metrics=metrics,
-    metric_names=(*METRIC_NAMES, "residual", "infeasibility"), hyper=HYPER,
+    hyper=HYPER,
     claims=(_hypergrad("hypergrad-hyperparam", HYPERPARAM),
             Claim(name="residual-rate", metric="residual", kind="upper", form="C*K**(-1/5)", source=RATE,
                   experiment=LLC),

@@ -65,7 +65,7 @@ from typing import Any
 import torch
 
 from plugins.bilevel_instances import METRIC_NAMES, BilevelInstance, cg, count, counters, fista, oracle_metrics
-from theory import Algorithm, Claim, Experiment, Gen, Invariant, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Invariant, Mutant, Paper, hookimpl, measures
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]
@@ -152,6 +152,7 @@ def frozen_step(state: State, instance: BilevelInstance, t: int, hyper: Hyper, g
     return {**state, **count(state, grad=1)}
 
 
+@measures(*METRIC_NAMES, "eps", "eps_ratio", "phi_rise")
 def metrics(state: State, instance: BilevelInstance) -> dict[str, torch.Tensor]:
     return {**oracle_metrics(state, instance), "eps": state["eps"], "eps_ratio": state["eps"] / state["h_norm"],
             "phi_rise": torch.clamp(state["phi_rise"], min=-1.0)}
@@ -172,7 +173,7 @@ _QUICK_EPS = "the correct version FAILs eps-rate on the quick grid (declared), s
 
 MAID = Algorithm(
     name="maid", paper=PAPER, family="bilevel-hyperparam", init=init, step=step, metrics=metrics,
-    metric_names=(*METRIC_NAMES, "eps", "eps_ratio", "phi_rise"),
+    
     hyper={"eps0": 0.1, "alpha0": 0.1, "eta": 1e-4, "rho": 0.9, "tau": 0.5, "nu": 1.05, "attempts": 3,
            "backtracks": 10, "accuracy_loops": 20, "inner_cap": 2000, "eps_min": 1e-12, "slack": 1.0, "sign": -1.0},
     claims=(Claim(name="rate-hyperparam", metric="hypergrad_norm", kind="upper", form="C*calls**(-1/2)",

@@ -82,7 +82,7 @@ from typing import Any
 import torch
 
 from plugins.finetune_quadratic import FinetuneInstance
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl, measures
 
 State = dict[str, torch.Tensor]  # theta (seeds, d), eta (seeds,), start_loss (seeds,), t (seeds,)
 Hyper = Mapping[str, Any]
@@ -138,6 +138,7 @@ def frozen(state: State, instance: FinetuneInstance, t: int, hyper: Hyper, gen: 
     return {**state, "t": state["t"] + 1}
 
 
+@measures("loss", "log_reduction", "speed")
 def metrics(state: State, instance: FinetuneInstance) -> dict[str, torch.Tensor]:
     loss = instance.loss(state["theta"])
     reduction = torch.log(state["start_loss"] / loss)
@@ -170,7 +171,7 @@ def descent_claim(form: str, source: str, params: Mapping[str, Any]) -> Claim:
 SOURCE = "Theorem 1 (dimension-free rate): slowdown gamma = (dr + d - 2)/(n(d + 2)) + 1 = Theta(r/n), n = 1"
 MEZO = Algorithm(
     name="mezo", paper=PAPER, family="finetune-quadratic", init=init, step=zo_step, metrics=metrics,
-    metric_names=METRICS, hyper=HYPER,
+    hyper=HYPER,
     claims=(rate_claim("dimension-free", "d", SIZES, {"r": 8, "k": 8}, f"C/{GAMMA}", SOURCE),
             rate_claim("rank-slowdown", "r", RANKS, {"d": 256, "k": "r"}, f"C/{GAMMA}", SOURCE),
             rate_claim("full-rank", "d", SIZES, {"r": "d", "k": 8}, "C/d",

@@ -78,6 +78,7 @@ from theory import (
     OnlineInstance,
     Paper,
     hookimpl,
+    measures,
     online_bounds,
     online_nulls,
 )
@@ -143,6 +144,7 @@ def step_look_ahead(state: State, instance: OnlineInstance, t: int, hyper: Hyper
                     look_ahead=True)
 
 
+@measures("regret", "pseudo_regret", "in_domain")
 def metrics(state: State, instance: OnlineInstance) -> dict[str, torch.Tensor]:
     ledger = state["ledger"]
     return {"regret": instance.regret(ledger), "pseudo_regret": instance.pseudo_regret(ledger),
@@ -166,7 +168,7 @@ def _bound(form: str, family: Family, params: Mapping[str, float]) -> str:
 
 OGD_CONVEX = Algorithm(
     name="ogd-convex", paper=PAPER, family="oco-linear", init=init, step=step_convex, metrics=metrics,
-    metric_names=METRICS,
+    
     claims=(
         Claim(name="in-domain", metric="in_domain", kind="exact", form="1", free=(),
               source="Zinkevich 2003, the setting (x_t in X)", experiment=_experiment("oco-linear", LINEAR_PARAMS)),
@@ -204,7 +206,7 @@ OGD_CONVEX = Algorithm(
 
 OGD_STRONG = Algorithm(
     name="ogd-strongly-convex", paper=PAPER_STRONG, family="oco-quadratic", init=init, step=step_strong,
-    metrics=metrics, metric_names=METRICS,
+    metrics=metrics, 
     claims=(
         Claim(name="strongly-convex-bound", metric="regret", kind="upper", free=(),
               form=_bound("{G}**2/(2*{lam})*(1 + log(T))", OCO_QUADRATIC, QUADRATIC_PARAMS),

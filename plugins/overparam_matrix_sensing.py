@@ -68,7 +68,7 @@ from typing import Any
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, SensingInstance, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, SensingInstance, hookimpl, measures
 
 State = dict[str, torch.Tensor]  # x: (seeds, n, k) factor
 Hyper = Mapping[str, Any]
@@ -105,6 +105,7 @@ def frozen(state: State, instance: SensingInstance, t: int, hyper: Hyper, gen: G
     return state
 
 
+@measures("error", "loss")
 def metrics(state: State, instance: SensingInstance) -> dict[str, torch.Tensor]:
     x = state["x"]
     error = torch.linalg.matrix_norm(x @ x.transpose(1, 2) - instance.truth)
@@ -119,7 +120,7 @@ OVERPARAM_GRID = tuple(250 * 2**j for j in range(7))
 
 EXACT = Algorithm(
     name="sensing-gd-exact", paper=PAPER, family="matrix-sensing", init=init, step=step, metrics=metrics,
-    metric_names=("error", "loss"), hyper={**HYPER, "extra": 0},
+    hyper={**HYPER, "extra": 0},
     claims=(
         Claim(name="exact-linear", metric="error", kind="upper", form="C*(1 - eta/(4*cond))**t",
               source="abstract: k = r converges at rate exp(-Omega(T)) (catalogue C7.1); constant 1/4 ours",
@@ -138,7 +139,7 @@ EXACT = Algorithm(
 
 OVERPARAM = Algorithm(
     name="sensing-gd-overparam", paper=PAPER, family="matrix-sensing", init=init, step=step, metrics=metrics,
-    metric_names=("error", "loss"), hyper={**HYPER, "extra": 2},
+    hyper={**HYPER, "extra": 2},
     claims=(
         Claim(name="overparam-rate", metric="error", kind="theta", form="C/t",
               source="abstract: Omega(1/T^2) lower bound on the squared error for k > r (catalogue C7.1, "

@@ -59,7 +59,7 @@ from typing import Any
 
 import torch
 
-from plugins.stochastic_convex_instances import METRICS, iterate_metrics
+from plugins.stochastic_convex_instances import iterate_metrics
 from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
 
 State = dict[str, torch.Tensor]  # x: (seeds, d) iterate; w: (seeds, T) the schedule's weights
@@ -150,7 +150,7 @@ def _unscaled(measured: str) -> Mutant:
 
 def _algorithm(name: str, rule: str, claims: tuple[Claim, ...], mutants: tuple[Mutant, ...], **hyper: Any) -> Algorithm:
     return Algorithm(name=name, paper=PAPER, family="stochastic-convex-l1", init=init, step=step,
-                     metrics=iterate_metrics, metric_names=METRICS, hyper={"rule": rule, "scaled": True, **hyper},
+                     metrics=iterate_metrics, hyper={"rule": rule, "scaled": True, **hyper},
                      claims=claims, mutants=mutants, schedule="per_horizon", mutable={})
 
 

@@ -110,7 +110,20 @@ from typing import Any
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Family, Gen, Instance, Invariant, Mutant, Paper, Param, hookimpl
+from theory import (
+    Algorithm,
+    Claim,
+    Experiment,
+    Family,
+    Gen,
+    Instance,
+    Invariant,
+    Mutant,
+    Paper,
+    Param,
+    hookimpl,
+    measures,
+)
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]
@@ -297,6 +310,7 @@ def frozen(state: State, instance: TransportInstance, t: int, hyper: Hyper, gen:
     return _record_hit({**new, "steps": state["steps"] + 1}, hyper)
 
 
+@measures("error", "iterations", "ops", "missed", "newton_cost", "base_iterations", "iteration_orders", "speedup")
 def metrics(state: State, instance: TransportInstance) -> dict[str, torch.Tensor]:
     reached = state["hit_steps"] >= 0
     steps = torch.where(reached, state["hit_steps"], state["steps"])
@@ -337,8 +351,7 @@ TO_TARGET = Experiment(family="entropic-ot", over="n", grid=(16, 32, 64), steps=
 
 SNS = Algorithm(
     name="sinkhorn-newton-sparse", paper=PAPER, family="entropic-ot", init=init, step=step, metrics=metrics,
-    metric_names=("error", "iterations", "ops", "missed", "newton_cost", "base_iterations", "iteration_orders",
-                  "speedup"),
+    
     hyper=HYPER, mutable={}, invariants=(REACHES,),
     claims=(
         Claim(name="newton-cost", metric="newton_cost", kind="upper", form="C*n**2", nulls=(),

@@ -58,7 +58,7 @@ from typing import Any
 import torch
 
 from plugins.finetune_quadratic import FinetuneInstance
-from plugins.mezo import METRICS, RANKS, SIZES, descent_claim, frozen, metrics, rate_claim, start, step_size, zo_step
+from plugins.mezo import RANKS, SIZES, descent_claim, frozen, metrics, rate_claim, start, step_size, zo_step
 from theory import Algorithm, Gen, Mutant, Paper, hookimpl
 
 State = dict[str, torch.Tensor]
@@ -88,7 +88,7 @@ SOURCE = "catalogue C13.6: variance factor d^ + 2 for d^ = ||m||_0 (MeZO's Theor
 FULL = {"d": 256, "r": 256}
 SPARSE_MEZO = Algorithm(
     name="sparse-mezo", paper=PAPER, family="finetune-quadratic", init=init, step=step, metrics=metrics,
-    metric_names=METRICS, hyper={"lr": 1.0, "eps": 1e-3, "threshold": 0.5},
+    hyper={"lr": 1.0, "eps": 1e-3, "threshold": 0.5},
     claims=(rate_claim("ambient-free", "d", SIZES, {"r": "d", "k": 8}, "C/(k + 2)", SOURCE),
             rate_claim("masked-rank", "k", RANKS, FULL, "C/(k + 2)", SOURCE),
             descent_claim("-t*log(1 - 1/(k + 2))", f"{SOURCE}, with MeZO's PL corollary and Jensen",

@@ -89,7 +89,7 @@ from typing import Any
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Family, Gen, Instance, Mutant, Paper, Param, hookimpl
+from theory import Algorithm, Claim, Experiment, Family, Gen, Instance, Mutant, Paper, Param, hookimpl, measures
 
 PAPER = Paper(title="Does Sparsity Help in Learning Misspecified Linear Bandits?", authors="Jialin Dong, Lin F. Yang",
               year=2023, arxiv="2303.16998")
@@ -217,6 +217,7 @@ def step_random(state, instance, t, hyper, gen):
             "queries": torch.full((instance.batch,), float(queries))}
 
 
+@measures("suboptimality", "queries")
 def metrics(state, instance):
     return dict(state)
 
@@ -235,7 +236,7 @@ def _experiment(d: int) -> Experiment:
 SOURCE = "main theorem (abstract; catalogue C4.1)"
 SPARSE = Algorithm(
     name="sparse-misspecified", paper=PAPER, family="sparse-linear-bandit", init=init, step=step, metrics=metrics,
-    metric_names=("suboptimality", "queries"), schedule="once",
+    schedule="once",
     hyper={"step_factor": 1.0, "fixed_step": 0.0, "supports": "all"},
     claims=(
         Claim(name="near-optimal", metric="suboptimality", kind="upper", form="4*eps", free=(), source=SOURCE,

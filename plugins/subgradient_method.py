@@ -36,7 +36,7 @@ from typing import Any
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Family, Gen, Instance, Mutant, Paper, Param, hookimpl
+from theory import Algorithm, Claim, Experiment, Family, Gen, Instance, Mutant, Paper, Param, hookimpl, measures
 
 State = dict[str, torch.Tensor]
 Hyper = Mapping[str, Any]
@@ -113,6 +113,7 @@ def frozen_step(state: State, instance: WeightedL1Instance, t: int, hyper: Hyper
     return state
 
 
+@measures("best_gap")
 def metrics(state: State, instance: WeightedL1Instance) -> dict[str, torch.Tensor]:
     return {"best_gap": state["best"]}
 
@@ -122,7 +123,7 @@ EXPERIMENT = Experiment(family="convex-lipschitz", over="N", params={"G": 1.0, "
 
 SUBGRADIENT = Algorithm(
     name="subgradient", paper=NESTEROV, family="convex-lipschitz", init=init, step=step, metrics=metrics,
-    metric_names=("best_gap",), hyper={"h": 1.0, "scaled": True}, schedule="per_horizon", pep=pep,
+    hyper={"h": 1.0, "scaled": True}, schedule="per_horizon", pep=pep,
     claims=(Claim(name="bound", metric="best_gap", kind="upper", form="G*R/sqrt(N+1)", free=(),
                   source="Theorem 3.2.2", experiment=EXPERIMENT),
             Claim(name="rate", metric="best_gap", kind="upper", form="C*G*R/sqrt(N)", source="Theorem 3.2.2",

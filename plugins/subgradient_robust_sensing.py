@@ -63,7 +63,7 @@ from typing import Any
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, SensingInstance, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, SensingInstance, hookimpl, measures
 
 State = dict[str, torch.Tensor]  # u: (seeds, n, r') factor
 Hyper = Mapping[str, Any]
@@ -94,6 +94,7 @@ def frozen(state: State, instance: SensingInstance, t: int, hyper: Hyper, gen: G
     return state
 
 
+@measures("error")
 def metrics(state: State, instance: SensingInstance) -> dict[str, torch.Tensor]:
     u = state["u"]
     return {"error": torch.linalg.matrix_norm(u @ u.transpose(1, 2) - instance.truth)}
@@ -106,7 +107,7 @@ CLAIMS = ("subgm-small-init", "subgm-linear", "subgm-noise-level")
 
 SUBGM = Algorithm(
     name="subgm-robust-sensing", paper=PAPER, family="matrix-sensing", init=init, step=step, metrics=metrics,
-    metric_names=("error",), hyper={"eta0": 0.1, "rho": RHO, "rank": 5},
+    hyper={"eta0": 0.1, "rho": RHO, "rank": 5},
     claims=(
         Claim(name="subgm-small-init", metric="error", kind="upper", form="C*alpha**0.5", tail=1.0,
               toward="zero",

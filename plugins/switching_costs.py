@@ -104,7 +104,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Gen, Mutant, Paper, hookimpl, measures
 
 if TYPE_CHECKING:
     from plugins.switching_costs_instances import SwitchingInstance
@@ -234,6 +234,7 @@ def _variant(bug: str):
     return variant
 
 
+@measures("regret", "loss_regret", "switches", "observations")
 def metrics(state: State, instance: SwitchingInstance) -> dict[str, torch.Tensor]:
     loss_regret = state["paid"] - instance.best_total()
     return {"regret": loss_regret + state["switches"], "loss_regret": loss_regret,
@@ -274,7 +275,7 @@ REGRET_CLAIMS = ("bandit-theta", "full-info-sqrt", "extra-budget-theta", "budget
 
 SWITCHING = Algorithm(
     name="switching-costs", paper=PAPER, family="switching-mrw", init=init, step=step, metrics=metrics,
-    metric_names=("regret", "loss_regret", "switches", "observations"), schedule="per_horizon",
+    schedule="per_horizon",
     hyper={"observe": None, "tau": None, "budget": None},  # None: the mode, block length and budget prescribed
     claims=(
         Claim(name="bandit-theta", vacuous=

@@ -63,6 +63,7 @@ from theory import (
     jit,
     kernel_beta,
     kernel_uniform,
+    measures,
 )
 
 if TYPE_CHECKING:
@@ -127,6 +128,7 @@ KERNEL = Kernel(steps=_steps, state=("a", "b", "regret"), streams=("reward",),
                 inputs=lambda instance, hyper: (instance.bernoulli_means(), beta_keys("posterior")))
 
 
+@measures("regret")
 def metrics(state: State, instance: BanditInstance) -> dict[str, torch.Tensor]:
     return {"regret": state["regret"]}
 
@@ -138,7 +140,7 @@ EXPERIMENT = Experiment(family="bernoulli-bandit", over="T", params={"K": 4, "be
 
 THOMPSON = Algorithm(
     name="thompson", paper=PAPER, family="bernoulli-bandit", init=init, step=step, kernel=KERNEL, metrics=metrics,
-    metric_names=("regret",),
+    
     claims=(
         Claim(name="logarithmic", expected_failure=
               ('INCONCLUSIVE: the local slope is -0.010 [-0.115, 0.096] at --quick (300 seeds) and 0.021 [-0.070, '

@@ -51,7 +51,19 @@ import math
 import numpy as np
 import torch
 
-from theory import Algorithm, Claim, Experiment, Kernel, Mutant, Paper, bandit_nulls, hookimpl, jit, kernel_uniform
+from theory import (
+    Algorithm,
+    Claim,
+    Experiment,
+    Kernel,
+    Mutant,
+    Paper,
+    bandit_nulls,
+    hookimpl,
+    jit,
+    kernel_uniform,
+    measures,
+)
 
 PAPER = Paper(title="Finite-time Analysis of the Multiarmed Bandit Problem",
               authors="Auer, Cesa-Bianchi, Fischer", year=2002)
@@ -118,6 +130,7 @@ KERNEL = Kernel(steps=_steps, state=("pulls", "sums", "regret"), streams=("rewar
                 inputs=lambda instance, hyper: (instance.bernoulli_means(), float(hyper["exploration"])))
 
 
+@measures("regret")
 def metrics(state, instance):
     return {"regret": state["regret"]}
 
@@ -143,7 +156,7 @@ def _experiment(seeds: int = 200, **params) -> Experiment:
 
 UCB1 = Algorithm(
     name="ucb1", paper=PAPER, family="bernoulli-bandit", init=init, step=step, kernel=KERNEL, metrics=metrics,
-    metric_names=("regret",), hyper={"exploration": 2.0},
+    hyper={"exploration": 2.0},
     claims=(
         Claim(name="gap-dependent", metric="regret", kind="upper", form=_gap_bound(), free=(), source="Theorem 1",
               experiment=Experiment(family="bernoulli-bandit", over="T", params={"K": 2, "means": FIXED_MEANS},

@@ -15,7 +15,7 @@ import math
 import pytest
 import torch
 
-from theory import Algorithm, Claim, Experiment, Family, Instance, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Family, Instance, Mutant, Paper, hookimpl, measures
 from theory.registry import Registry, build_registry
 
 PAPER = Paper(title="A fake paper", authors="Nobody", year=2000)
@@ -40,6 +40,7 @@ def _step_raises(state, instance, t, hyper, gen):
     raise ZeroDivisionError("deliberate failure in step")
 
 
+@measures("regret")
 def _metrics(state, instance):
     return {"regret": state["regret"]}
 
@@ -61,7 +62,7 @@ def claim(name: str = "rate", form: str = "C*sqrt(T)", family: str = FAMILY, **f
 def algorithm(name: str = "fake", family: str = FAMILY, **fields) -> Algorithm:
     """Regret a * sqrt(T): claim ``rate`` (O(sqrt T)) PASSes; mutant ``linear`` breaks it (caught)."""
     spec = dict(name=name, paper=PAPER, family=family, init=_init, step=_step_sqrt, metrics=_metrics,
-                metric_names=("regret",), claims=(claim(family=family),),
+                claims=(claim(family=family),),
                 mutants=(Mutant(name="linear", bug="adds a constant every step", breaks=("rate",),
                                 step=_step_linear),))
     spec.update(fields)
@@ -111,7 +112,7 @@ def with_nulls(*nulls: Mutant, name: str = "fake", **claim_fields) -> Algorithm:
 def shared_null(null_step=_step_sqrt, name: str = "uniform") -> Mutant:
     """A family's null learner: a complete learner measuring ``regret`` (no claim to break)."""
     return Mutant(name=name, bug="the family's learner that learns nothing", breaks=(), init=_init, step=null_step,
-                  metrics=_metrics, metric_names=("regret",))
+                  metrics=_metrics)
 
 
 def hyper_algorithm(name: str = "tuned", **fields) -> Algorithm:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from theory import Algorithm, Claim, Experiment, Family, Instance, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Family, Instance, Mutant, Paper, hookimpl, measures
 from theory.model import Trace
 
 PAPER = Paper(title="A paper that does not exist", authors="Nobody", year=2000)
@@ -51,6 +51,7 @@ def _random_step(state, instance, t, hyper, gen):
             "reward": state["reward"] + reward + 1e-3 * noise}
 
 
+@measures("regret", "reward")
 def _random_metrics(state, instance):
     return {"regret": state["regret"], "reward": state["reward"]}
 
@@ -65,7 +66,7 @@ def _pulling_step(state, instance, t, hyper, gen):
 def make_algorithm(name: str = "fake", **overrides) -> Algorithm:
     """An algorithm that plays uniformly random arms on a bandit; any field can be overridden."""
     fields = dict(name=name, paper=PAPER, family="bernoulli-bandit", init=_random_init, step=_random_step,
-                  metrics=_random_metrics, metric_names=("regret", "reward"), claims=())
+                  metrics=_random_metrics, claims=())
     fields.update(overrides)
     return Algorithm(**fields)
 
@@ -85,6 +86,7 @@ def _probe_step(state, instance, t, hyper, gen):
     return {**state, "steps": state["steps"] + 1}
 
 
+@measures("steps", "horizon", "gap")
 def _probe_metrics(state, instance):
     return dict(state)
 
@@ -92,7 +94,7 @@ def _probe_metrics(state, instance):
 def probe_algorithm(**overrides) -> Algorithm:
     """Measures how it was run: steps taken, the horizon it was given (0 if none), and the instance's gap."""
     return make_algorithm("probe", init=_probe_init, step=_probe_step, metrics=_probe_metrics,
-                          metric_names=("steps", "horizon", "gap"), **overrides)
+                          **overrides)
 
 
 def _raising_step(state, instance, t, hyper, gen):
@@ -117,6 +119,7 @@ def _count_init(instance, hyper, gen):
     return {"steps": torch.zeros(instance.batch)}
 
 
+@measures("steps")
 def _wrong_shape_metrics(state, instance):
     return {"steps": torch.zeros(instance.batch, 2)}
 
@@ -136,13 +139,12 @@ def raising_algorithm() -> Algorithm:
 
 
 def nan_algorithm(bad: float = float("nan")) -> Algorithm:
-    return make_algorithm("nan", init=_count_init, step=_count_step, metric_names=("steps", "loss"),
-                          metrics=functools.partial(_bad_value_metrics, bad=bad))
+    return make_algorithm("nan", init=_count_init, step=_count_step, 
+                          metrics=measures("steps", "loss")(functools.partial(_bad_value_metrics, bad=bad)))
 
 
 def wrong_shape_algorithm() -> Algorithm:
-    return make_algorithm("wrong-shape", init=_count_init, step=_count_step, metrics=_wrong_shape_metrics,
-                          metric_names=("steps",))
+    return make_algorithm("wrong-shape", init=_count_init, step=_count_step, metrics=_wrong_shape_metrics)
 
 
 def hanging_algorithm(timeout_s: float = 0.5) -> Algorithm:

@@ -17,7 +17,7 @@ SOURCE = textwrap.dedent('''
     import time
 
     import torch
-    from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
+    from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl, measures
 
     DELAY = float(os.environ.get("TC_RANDOM_PLAYER_DELAY", "0"))
 
@@ -38,8 +38,8 @@ SOURCE = textwrap.dedent('''
                             params={"K": 3, "means": (0.9, 0.5, 0.4)}, seeds=32)
     ALGORITHM = Algorithm(
         name="random-player", paper=Paper(title="none", authors="none", year=2000), family="bernoulli-bandit",
-        init=init, step=step, metrics=lambda state, instance: {"regret": state["regret"]},
-        metric_names=("regret",), hyper={"crash": False},
+        init=init, step=step, metrics=measures("regret")(lambda state, instance: {"regret": state["regret"]}),
+        hyper={"crash": False},
         claims=(Claim(name="linear", metric="regret", kind="upper", form="C*T", source="none",
                       experiment=EXPERIMENT),
                 Claim(name="sqrt", metric="regret", kind="upper", form="C*sqrt(T)", source="none",

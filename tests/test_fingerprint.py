@@ -29,7 +29,7 @@ def theorycheck_families():
 LEDGER = "def cost(t):\n    return {value} * t\n"
 ALGORITHM = '''
 import torch
-from theory import Algorithm, Claim, Experiment, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Paper, hookimpl, measures
 from {package}.family import ledger
 
 def init(instance, hyper, gen):
@@ -41,7 +41,7 @@ def step(state, instance, t, hyper, gen):
 CLAIM = Claim(name="linear", metric="total", form="C*T", kind="upper", source="none",
               experiment=Experiment(family="ledger-family", over="T", grid=(8, 16, 32, 64), seeds=16))
 ALGO = Algorithm(name="ledger-algo", paper=Paper(title="t", authors="a", year=2000), family="ledger-family",
-                 init=init, step=step, metrics=lambda s, i: {{"total": s["total"]}}, metric_names=("total",),
+                 init=init, step=step, metrics=measures("total")(lambda s, i: {{"total": s["total"]}}),
                  claims=(CLAIM,))
 
 @hookimpl

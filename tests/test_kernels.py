@@ -10,7 +10,7 @@ import pytest
 import torch
 from fakes import bandit_experiment, make_algorithm
 
-from theory import build_registry, kernels
+from theory import build_registry, kernels, measures
 from theory.instances.bandits import BERNOULLI
 from theory.random import Gen, stream_key
 from theory.runner import run
@@ -70,8 +70,8 @@ def test_the_runner_calls_a_kernel_in_spans_that_cover_every_step(monkeypatch):
         return {"steps": state["steps"] + (last - first + 1)}
 
     algorithm = make_algorithm("counted", init=lambda instance, hyper, gen: {"steps": torch.zeros(instance.batch)},
-                               step=None, kernel=counting_kernel, metric_names=("steps",),
-                               metrics=lambda state, instance: {"steps": state["steps"]})
+                               step=None, kernel=counting_kernel, 
+                               metrics=measures("steps")(lambda state, instance: {"steps": state["steps"]}))
     experiment = bandit_experiment((8, 16, 32), K=2, best=0.9, gap=0.5)
     trace = run(algorithm, BERNOULLI, experiment, experiment.grid, range(4))
     assert trace.status == "ok", trace.message

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from fakes import bandit_experiment, make_algorithm, make_claim, nan_algorithm
 
-from theory import Status, check, run
+from theory import Status, check, measures, run
 from theory.instances.bandits import BERNOULLI
 from theory.model import MutantResult
 
@@ -28,6 +28,7 @@ def _dividing_step(state, instance, t, hyper, gen):
     return {"x": scale, "steps": state["steps"] + 1}
 
 
+@measures("x", "steps")
 def _metrics(state, instance):
     return {"x": state["x"], "steps": state["steps"]}
 
@@ -42,7 +43,7 @@ def _numpy_step(state, instance, t, hyper, gen):
 
 
 def _run(step=None, algorithm=None):
-    algorithm = algorithm or make_algorithm("bad", init=_init, step=step, metrics=_metrics, metric_names=("x", "steps"))
+    algorithm = algorithm or make_algorithm("bad", init=_init, step=step, metrics=_metrics)
     return run(algorithm, BERNOULLI, bandit_experiment(GRID), GRID, list(range(4)))
 
 

@@ -21,6 +21,7 @@ from theory import (
     Verdict,
     build_registry,
     hookimpl,
+    measures,
 )
 from theory.harness import Budget, Harness
 from theory.model import Row
@@ -57,7 +58,7 @@ def _walker(name: str, power: float, mutants: tuple[Mutant, ...] = ()) -> Algori
               Claim(name="explicit", metric="regret", kind="upper", form="3*sqrt(T)", free=(),
                     source="Theorem 2", experiment=_experiment()))
     return Algorithm(name=name, paper=PAPER, family="bernoulli-bandit", init=init, step=step,
-                     metrics=lambda state, instance: {"regret": state["regret"]}, metric_names=("regret",),
+                     metrics=measures("regret")(lambda state, instance: {"regret": state["regret"]}), 
                      claims=claims, mutants=mutants)
 
 
@@ -151,7 +152,7 @@ def _evil_results() -> tuple[Registry, list[tuple[Trace, Verdict]]]:
     object.__setattr__(claim, "form", f"C*sqrt(T) {evil}")
     algorithm = Algorithm(name=evil, paper=Paper(title=evil, authors=evil, year=2024, arxiv=evil),
                           family=f"bandit{evil}", init=None, step=None, metrics=None,
-                          metric_names=("regret",),
+                          
                           claims=(claim,), mutants=(Mutant(name=evil, bug=evil, breaks=(claim.name,)),))
     registry = Registry(algorithms={evil: algorithm}, families={}, errors=(), owners={evil: evil})
     experiment = Experiment(family=f"bandit{evil}", over="T", grid=GRID)

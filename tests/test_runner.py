@@ -23,7 +23,7 @@ from fakes import (
     wrong_shape_algorithm,
 )
 
-from theory import Experiment, run
+from theory import Experiment, measures, run
 from theory.errors import DeviceError
 from theory.instances.bandits import BERNOULLI
 
@@ -91,8 +91,8 @@ def test_an_anytime_algorithm_that_reads_the_horizon_is_an_error_naming_the_sche
     def init(instance, hyper, gen):
         return {"steps": torch.zeros(instance.batch) + hyper["horizon"]}
 
-    trace = run_fake(make_algorithm("reader", init=init, step=lambda s, *_: s, metrics=lambda s, i: s,
-                                    metric_names=("steps",)))
+    trace = run_fake(make_algorithm("reader", init=init, step=lambda s, *_: s,
+                                    metrics=measures("steps")(lambda s, i: s)))
     assert trace.status == "error"
     assert "schedule='per_horizon'" in trace.message
 
@@ -172,7 +172,9 @@ def test_metric_of_the_wrong_shape_is_an_error():
 
 
 def test_missing_metric_is_an_error():
-    trace = run_fake(make_algorithm(metric_names=("regret", "reward", "loss")))
+    returned = make_algorithm().metrics
+    declares_more = measures("regret", "reward", "loss")(lambda state, instance: returned(state, instance))
+    trace = run_fake(make_algorithm(metrics=declares_more))
     assert trace.status == "error"
     assert "metrics() did not return ['loss']" in trace.message
 
@@ -232,7 +234,7 @@ def test_algorithm_dtype_is_the_default_inside_the_run():
         return {"steps": torch.zeros(instance.batch)}
 
     algorithm = make_algorithm(dtype="float32", init=init, step=lambda s, i, t, h, g: s,
-                               metrics=lambda s, i: dict(s), metric_names=("steps",))
+                               metrics=measures("steps")(lambda s, i: dict(s)))
     trace = run_fake(algorithm)
     assert trace.status == "ok" and trace.dtype == "float32"
     assert seen == [torch.float32]
@@ -268,8 +270,8 @@ def test_an_experiment_mode_reaches_the_family_and_the_algorithm(schedule):
     def metrics(state, instance):
         return {**state, "audit": torch.full((instance.batch,), float(instance.mode == "audit"))}
 
-    algorithm = dataclasses.replace(probe_algorithm(schedule=schedule), metrics=metrics,
-                                    metric_names=("steps", "horizon", "gap", "audit"))
+    algorithm = dataclasses.replace(probe_algorithm(schedule=schedule),
+                                    metrics=measures("steps", "horizon", "gap", "audit")(metrics))
     for mode, expected in ((None, 0.0), ("audit", 1.0)):
         asked.clear()
         experiment = dataclasses.replace(bandit_experiment(GRID, K=3, best=0.9), family="modal-bandit", mode=mode)

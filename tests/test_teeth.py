@@ -88,7 +88,7 @@ def test_bad_declarations_are_load_errors(install, algorithm, cause):
 def test_a_family_null_must_be_a_complete_learner(install):
     incomplete = Mutant(name="half", bug="no metrics", breaks=(), step=fakes._step_sqrt)
     registry = install(fakes.algorithm(), families=(fakes.family(fakes.FAMILY, nulls=(incomplete,)),))
-    assert "null learner 'half' must bring init, step, metrics" in str(registry.errors[0])
+    assert "null learner 'half' must bring init, step and metrics" in str(registry.errors[0])
 
 
 # --- VACUOUS in run, check, audit, JSON, pytest and the report -------------------------------------------

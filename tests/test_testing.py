@@ -21,7 +21,7 @@ SOURCE = textwrap.dedent('''
     import math
 
     import torch
-    from theory import Algorithm, Claim, Experiment, Family, Instance, Mutant, Paper, hookimpl
+    from theory import Algorithm, Claim, Experiment, Family, Instance, Mutant, Paper, hookimpl, measures
 
     def init(instance, hyper, gen):
         return {"regret": torch.zeros(instance.batch), "scale": 1 + 0.01 * (gen.seeds % 10).double()}
@@ -35,8 +35,8 @@ SOURCE = textwrap.dedent('''
     EXPERIMENT = Experiment(family="third-party-toy", over="T", grid=(16, 32, 64, 128, 256), seeds=16)
     ALGORITHM = Algorithm(
         name="third-party", paper=Paper(title="Mine", authors="Me", year=2025), family="third-party-toy",
-        init=init, step=step, metrics=lambda state, instance: {"regret": state["regret"]},
-        metric_names=("regret",), hyper={"linear": False},
+        init=init, step=step, metrics=measures("regret")(lambda state, instance: {"regret": state["regret"]}),
+        hyper={"linear": False},
         claims=(Claim(name="rate", metric="regret", kind="upper", form="C*sqrt(T)", source="Theorem 1",
                       experiment=EXPERIMENT),
                 Claim(name="too-good", metric="regret", kind="upper", form="C*log(T)", source="Theorem 2",

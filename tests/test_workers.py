@@ -25,7 +25,7 @@ SOURCE = textwrap.dedent(f'''
     import time
 
     import torch
-    from theory import Algorithm, Claim, Experiment, Paper, hookimpl
+    from theory import Algorithm, Claim, Experiment, Paper, hookimpl, measures
 
     def init(instance, hyper, gen):
         return {{"regret": torch.zeros(instance.batch)}}
@@ -48,7 +48,7 @@ SOURCE = textwrap.dedent(f'''
     def algorithm(name, step):
         return Algorithm(name=name, paper=Paper(title="none", authors="none", year=2000),
                          family="bernoulli-bandit", init=init, step=step, timeout_s={LIMIT_S},
-                         metrics=lambda state, instance: {{"regret": state["regret"]}}, metric_names=("regret",),
+                         metrics=measures("regret")(lambda state, instance: {{"regret": state["regret"]}}),
                          claims=(Claim(name="linear", metric="regret", kind="upper", form="C*T", source="none",
                                        experiment=EXPERIMENT),))
 

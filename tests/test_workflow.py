@@ -23,7 +23,7 @@ SOURCE = '''
 import math
 
 import torch
-from theory import Algorithm, Claim, Experiment, Family, Instance, Mutant, Paper, Param, hookimpl
+from theory import Algorithm, Claim, Experiment, Family, Instance, Mutant, Paper, Param, hookimpl, measures
 
 
 def init(instance, hyper, gen):
@@ -42,7 +42,7 @@ EXPERIMENT = Experiment(family="workflow-toy", over="T", grid=(16, 32, 64, 128, 
                         params={"a": 2.0})
 ALGORITHM = Algorithm(
     name="workflow-alg", paper=Paper(title="A workflow", authors="Nobody", year=2000), family="workflow-toy",
-    init=init, step=step, metrics=lambda state, instance: {"regret": state["regret"]}, metric_names=("regret",),
+    init=init, step=step, metrics=measures("regret")(lambda state, instance: {"regret": state["regret"]}),
     hyper={"linear": False},
     claims=(Claim(name="rate", metric="regret", kind="upper", form="FORM", source="Theorem 1",
                   experiment=EXPERIMENT),),

@@ -37,14 +37,14 @@ if TYPE_CHECKING:
     from theory.random import Gen, seed_block
     from theory.registry import Registry, build_registry
     from theory.runner import run
-    from theory.spec import Algorithm, Family, Instance, Invariant, Mutant, Paper, Param
+    from theory.spec import Algorithm, Family, Instance, Invariant, Mutant, Paper, Param, measures
 
 _HOMES = {  # where each name lives; theory.fingerprint reads it to hash the module a plugin's import reaches
     "Status": "model", "Verdict": "model", "check": "judge", "Claim": "claims", "Experiment": "claims",
     "Budget": "harness", "Harness": "harness", "hookimpl": "hookspecs", "Kernel": "kernels", "Gen": "random",
     "seed_block": "random", "Registry": "registry", "build_registry": "registry",
     "Trace": "model", "run": "runner", "Algorithm": "spec", "Family": "spec", "Instance": "spec",
-    "Invariant": "spec", "Mutant": "spec", "Paper": "spec", "Param": "spec",
+    "Invariant": "spec", "Mutant": "spec", "measures": "spec", "Paper": "spec", "Param": "spec",
     "check_algorithm": "api", "Results": "api",
     "SensingInstance": "instances.matrix_sensing",  # families' instance types, for plugins' type hints and state
     "BanditInstance": "instances.bandits", "OnlineInstance": "instances.online",
@@ -60,7 +60,7 @@ _HOMES = {  # where each name lives; theory.fingerprint reads it to hash the mod
 __all__ = [
     "Algorithm", "Budget", "Claim", "Experiment", "Family", "Gen", "Harness", "Instance", "Invariant", "Kernel",
     "Mutant", "Paper", "Param", "Registry", "Results", "SensingInstance", "Status", "Trace", "Verdict",
-    "build_registry", "check", "check_algorithm", "hookimpl", "run", "seed_block",
+    "build_registry", "check", "check_algorithm", "hookimpl", "measures", "run", "seed_block",
     "BanditInstance", "OCO_LINEAR", "OCO_QUADRATIC", "OnlineInstance", "bandit_nulls", "beta_keys",
     "constant_release", "gaussian_noise", "jit", "kernel_beta", "kernel_uniform", "online_bounds", "online_nulls",
 ]

@@ -24,7 +24,7 @@ from theory.errors import ClaimError, PluginError
 from theory.model import Subject
 from theory.parameters import validate_claim
 from theory.sources import BUILTIN_FAMILIES, DISABLE_AUTOLOAD, ENTRY_POINT_GROUP, OWN_DISTRIBUTION
-from theory.spec import SCHEDULES, Algorithm, Family
+from theory.spec import SCHEDULES, Algorithm, Family, metric_names_of
 
 _UNNAMEABLE = re.compile(r"[\[\]/\s]")  # what 'algo[mutant]', paths and the command line cannot carry
 
@@ -160,6 +160,12 @@ def _validate(algorithm: Algorithm, families: Mapping[str, Family]) -> None:
         raise ClaimError(f"unknown family {algorithm.family!r}")
     if algorithm.schedule not in SCHEDULES:
         raise ClaimError(f"schedule {algorithm.schedule!r} is not one of {', '.join(SCHEDULES)}")
+    functions = [("the algorithm", algorithm.metrics),
+                 *((repr(m.name), m.metrics) for m in (*algorithm.nulls, *algorithm.mutants))]
+    undeclared = [name for name, metrics in functions if metrics is not None and not metric_names_of(metrics)]
+    if undeclared:
+        raise ClaimError(f"the metrics function of {undeclared[0]} does not name its metrics: declare them on it "
+                         f"with @theory.measures('name', ...)")
     named: list[tuple[str, Any]] = [*(("claim", c) for c in algorithm.claims),
                                     *(("mutant", m) for m in algorithm.mutants),
                                     *(("null learner", n) for n in algorithm.nulls)]
@@ -234,7 +240,8 @@ def _validate_family(family: Family) -> None:
     """A family's null learner is a complete learner that breaks no named claim (the family knows none)."""
     for null in family.nulls:
         if not (null.init and null.step and null.metrics and null.metric_names) or null.breaks:
-            raise ClaimError(f"null learner {null.name!r} must bring init, step, metrics and metric_names, "
+            raise ClaimError(f"null learner {null.name!r} must bring init, step and metrics (named with "
+                             f"@theory.measures), "
                              f"and no breaks (it applies to every claim on the family that uses its metrics)")
     if len({m.name for m in family.nulls}) < len(family.nulls):
         raise ClaimError("two null learners share a name")

@@ -39,7 +39,7 @@ import math
 
 import torch
 
-from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl
+from theory import Algorithm, Claim, Experiment, Mutant, Paper, hookimpl, measures
 
 PAPER = Paper(title="TODO: title", authors="TODO: authors", year=2000, arxiv="TODO: arXiv id")
 
@@ -63,6 +63,7 @@ def step(state, instance, t, hyper, gen):
             "regret": state["regret"] + regret}
 
 
+@measures("regret")  # the metrics it returns, named once
 def metrics(state, instance):
     return {"regret": state["regret"]}
 
@@ -73,7 +74,7 @@ EXPERIMENT = Experiment(family="bernoulli-bandit", over="T", grid=(250, 500, 100
 
 ALGORITHM = Algorithm(
     name="$name", paper=PAPER, family="bernoulli-bandit", init=init, step=step, metrics=metrics,
-    metric_names=("regret",), hyper={"rate": 2 / 3}, schedule="per_horizon",
+    hyper={"rate": 2 / 3}, schedule="per_horizon",
     claims=(
         Claim(name="regret-rate", metric="regret", kind="upper", form="C*T**(2/3)", source="TODO: Theorem 1",
               experiment=EXPERIMENT),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import torch
 
@@ -30,6 +30,34 @@ Schedule = Literal["anytime", "per_horizon", "once"]
 SCHEDULES: tuple[str, ...] = ("anytime", "per_horizon", "once")
 # (PEPit problem, function, x0, x*, horizon N, hyper) -> {metric name: its PEPit expression after N steps}
 PepBuild = Callable[[Any, Any, Any, Any, int, Hyper], Mapping[str, Any]]
+M = TypeVar("M", bound=Callable[..., Any])
+
+
+def measures(*names: str) -> Callable[[M], M]:
+    """Name, on a metrics function, the metrics it returns: the one place they are declared.
+
+        @measures("regret", "pulls")
+        def metrics(state, instance): ...
+
+    ``Algorithm.metric_names`` reads them, the registry checks claims against them and the runner holds every
+    run to them. A function already declaring other names is refused: declare a new function instead of
+    renaming the metrics of one another algorithm shares."""
+    if not names or len(set(names)) < len(names) or not all(isinstance(n, str) and n for n in names):
+        raise ClaimError(f"measures() needs distinct metric names, got {names!r}")
+
+    def declare(metrics: M) -> M:
+        declared = getattr(metrics, "measures", None)
+        if declared is not None and tuple(declared) != names:
+            raise ClaimError(f"{getattr(metrics, '__qualname__', metrics)!r} already measures {declared}")
+        metrics.measures = names  # type: ignore[attr-defined]
+        return metrics
+
+    return declare
+
+
+def metric_names_of(metrics: Metrics | None) -> tuple[str, ...]:
+    """What ``metrics`` declares it returns (``measures``); () for None or an undeclared function."""
+    return tuple(getattr(metrics, "measures", ())) if metrics is not None else ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,10 +161,10 @@ class Mutant:
     """A plausible bug: a hyper-parameter override or a replaced init/step, and the claims it must break.
 
     A replaced ``step`` runs without the algorithm's compiled ``kernel`` unless the mutant brings its own.
-    A family's null learner also replaces ``metrics`` (and says which ``metric_names`` it measures), since its
-    state is its own. ``missed`` declares, per claim it breaks, why the check is known not to catch it (quote
-    the measured verdict): the miss is still reported (audit shows it MISSED, pytest a strict xfail), but it no
-    longer fails a run; a declared miss that gets caught fails, so the declaration cannot go stale.
+    A family's null learner also replaces ``metrics`` (declared with ``measures``), since its state is its own.
+    ``missed`` declares, per claim it breaks, why the check is known not to catch it (quote the measured
+    verdict): the miss is still reported (audit shows it MISSED, pytest a strict xfail), but it no longer fails
+    a run; a declared miss that gets caught fails, so the declaration cannot go stale.
     ``quick_missed`` declares misses of the ``--quick`` budget alone.
     """
 
@@ -148,9 +176,13 @@ class Mutant:
     step: Step | None = None
     kernel: Kernel | None = None
     metrics: Metrics | None = None
-    metric_names: tuple[str, ...] = ()
     missed: Mapping[str, str] = field(default_factory=dict)
     quick_missed: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """The metrics its own ``metrics`` returns (``measures``), or () where it keeps the algorithm's."""
+        return metric_names_of(self.metrics)
 
     def declared_miss(self, claim: str, quick: bool = False) -> str | None:
         """Why this mutant is declared missed on ``claim`` under this budget, or None."""
@@ -195,7 +227,6 @@ class Algorithm:
     init: Init
     step: Step
     metrics: Metrics
-    metric_names: tuple[str, ...]
     claims: tuple[Claim, ...]
     hyper: Mapping[str, Any] = field(default_factory=dict)
     mutants: tuple[Mutant, ...] = ()
@@ -209,6 +240,11 @@ class Algorithm:
     mutant_of: str | None = None
     kernel: Kernel | None = None
     pep: PepBuild | None = None
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """The metrics a run measures: what ``metrics`` declares with ``measures``."""
+        return metric_names_of(self.metrics)
 
     def claim(self, name: str) -> Claim:
         for claim in self.claims:
@@ -228,8 +264,7 @@ class Algorithm:
         generated mutant (``theory.mutation``), named ``algorithm[mutant]``."""
         return dataclasses.replace(
             self, name=str(Subject(self.name, m.name)), hyper={**self.hyper, **m.hyper}, init=m.init or self.init,
-            step=m.step or self.step, metrics=m.metrics or self.metrics,
-            metric_names=m.metric_names or self.metric_names, mutants=(), nulls=(), mutant_of=self.name,
+            step=m.step or self.step, metrics=m.metrics or self.metrics, mutants=(), nulls=(), mutant_of=self.name,
             kernel=m.kernel if m.step or m.kernel else self.kernel, pep=None if m.step or m.init else self.pep)
 
     def nulls_for(self, claim: Claim, family: Family) -> tuple[Mutant, ...]:
