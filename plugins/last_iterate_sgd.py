@@ -39,10 +39,11 @@ rates are the abstracts'; theorem numbers could not be read, so each ``source`` 
 catalogue item. The heavy-tailed claim (C9.4, T^((1-p)/p)) is not checked: the catalogue marks its exponent as
 reconstructed, and its own run measured -0.25 against the predicted -1/3 (the sample mean is itself heavy-tailed).
 
-Measured (full): ``sgd-last`` hard-case -0.515 (8 identical seeds, a zero-width interval) against Theta(log T /
-sqrt T), rate -0.548 [-0.613, -0.483]; ``sgd-average`` hard-case -0.497 against Theta(1 / sqrt T), rate -0.576
-[-0.584, -0.568]; ``sgd-last-strong`` hard-case -1.035 against Theta(log T / T) (its free-log fit says log^0.5 T
-/ T, within the allowance), rate -1.074 [-1.143, -1.004].
+Measured (full): ``sgd-last`` hard-case -0.515 (8 identical seeds, a zero-width interval) against Theta(log T / sqrt
+T), rate -0.548 [-0.613, -0.483], rate-far -0.573 [-0.631, -0.515] (``one-over-t`` there: FAIL at -0.205 [-0.207,
+-0.203], its gap 1.24 at T = 16384 falling like log T; ``frozen`` FAILs); ``sgd-average`` hard-case -0.497 against
+Theta(1 / sqrt T), rate -0.576 [-0.584, -0.568]; ``sgd-last-strong`` hard-case -1.035 against Theta(log T / T) (its
+free-log fit says log^0.5 T / T, within the allowance), rate -1.074 [-1.143, -1.004].
 
 Departures: Euclidean and non-composite only; a box or ball X (the paper allows any closed convex X); the step
 constant eta = D / sqrt(G^2 + sigma^2) is the minimax tuning, not a constant read from the paper.

@@ -47,10 +47,26 @@ towards the end) breaks the refined ``hard-case``; ``inclusive-tail`` (sum_{p>=t
 expected to be missed; ``half-period`` (cosine over 2T: it ends at half the peak) breaks cosine's ``hard-case``, and
 ``peak-not-scaled`` the constant step's (the iterates run into the ball's boundary). Null: the families' ``frozen``.
 
-Measured (full, 8 seeds on the construction, all zero-width intervals): linear decay -0.497, refined -0.498,
-cosine -0.499 against Theta(1/sqrt T); the constant step -0.517 against Theta(log T / sqrt T). On the generic
-instance linear decay -1.47 [-1.60, -1.34] and refined -1.43 [-1.56, -1.29], both far under O(1/sqrt T), with
-the refined constant the smaller (0.0044 against 0.0056 at T = 8192).
+Issue 14 (every mutant caught). ``off-by-one`` and ``inclusive-tail`` stay missed on ``hard-case`` (full:
+-0.501 [-0.501, -0.501] each, correct -0.497 and -0.498) and are caught by ``final-step``: their last update
+moves x by eta w_T ||g_T|| (0.0020 at T = 64, 3.9e-6 at T = 4096) where the correct schedules move it by exactly
+0. They are not equivalent to the correct algorithm, but no claim on the gap can see them: the off-by-one is
+exactly the paper's linear decay for T + 1 steps with a peak (T + 1)/T larger, stopped after T (a schedule the
+theorem covers, its bound O(1/T) relatively apart), and the inclusive tail on constant norms is exactly the
+off-by-one (both tested in tests/test_stochastic_convex.py). ``peak-not-scaled`` had not been run on
+``hard-case``: it FAILs it for both, -0.334 [-0.334, -0.334] on T in [1024, 4096] against Theta(1/sqrt T) (the
+upper side, C12.1, is what the 1/sqrt(T) buys), and stays a declared miss on ``rate``. The paper's explicit
+bound for any schedule (its Theorem 10, as implemented in Schaipp et al.'s ``scheduled`` package, arXiv
+2501.18965; the formula of catalogue C12.5), computed for linear decay with peak D/(G sqrt T) and the free last
+weight (it does not move x_T) at its best, is 2.00 DG/sqrt(T) within 0.5% for T = 64 .. 4096. It was not made a
+claim: on the hard case the correct linear decay measures 0.027 of it (0.0017 against 0.0625 at T = 4096), so it
+could catch only a mutant some 30 times worse, and every mutant here is caught elsewhere.
+
+Measured (full, 8 seeds on the construction, all zero-width intervals; unchanged by issue 14, and ``final-step``
+measures 0 at every T for both): linear decay -0.497, refined -0.498, cosine -0.499 against Theta(1/sqrt T); the
+constant step -0.517 against Theta(log T / sqrt T). On the generic instance linear decay -1.47 [-1.60, -1.34] and
+refined -1.43 [-1.56, -1.29], both far under O(1/sqrt T), with the refined constant the smaller (0.0044 against
+0.0056 at T = 8192).
 
 Departures: Euclidean SGD only (not the Adam variant); a box or ball X; the peak is the worst-case tuning, not a
 tuned value; the smoothing width 1% of T is ours.
