@@ -15,6 +15,12 @@ Claims (each chosen, with its instance and grid, before any run):
 - ``sgd-last/rate`` (Liu-Zhou, abstract and catalogue C9.2: the last iterate of SGD on convex Lipschitz f, with
   noise not almost surely bounded, has E[f(x_T) - f*] = O(log T / sqrt T)): upper ``C*log(T)/sqrt(T)`` on
   ``stochastic-convex-l1`` (mu = 0, d = 8, sigma = 1, Gaussian noise), T = 256 .. 16384, 200 seeds.
+- ``sgd-last/rate-far`` (issue 14, chosen before it was run): the same C9.2 upper ``C*log(T)/sqrt(T)`` on
+  ``stochastic-convex-l1`` with R = 4 and |c_i| in [2, 3] (x* = c inside X, 2 to 3 from x_1 = 0 in every
+  coordinate), T = 256 .. 16384, 200 seeds. The rate holds for every D, and with eta = D / sqrt(G^2 + sigma^2)
+  the run is the R = 1 run with centres in [0.5, 0.75], rescaled by 4 (x = 4y: the same steps in y). A step rule
+  without the scale D (the ``one-over-t`` mutant's 1/t) travels at most about (1/d + noise) log T = 1.2 per
+  coordinate by T = 16384: it cannot reach x*, so its gap stalls.
 - ``sgd-last/hard-case``: Theta(log T / sqrt T) on ``stochastic-convex-hard`` (n = T): Liu-Zhou's upper bound
   met by Harvey et al.'s lower bound (arXiv 1812.05217: the final iterate of GD with steps 1/sqrt(t) has error
   Omega(log T / sqrt T) on their function). T = 64 .. 4096. Deterministic: 8 identical seeds.
@@ -33,10 +39,11 @@ rates are the abstracts'; theorem numbers could not be read, so each ``source`` 
 catalogue item. The heavy-tailed claim (C9.4, T^((1-p)/p)) is not checked: the catalogue marks its exponent as
 reconstructed, and its own run measured -0.25 against the predicted -1/3 (the sample mean is itself heavy-tailed).
 
-Measured (full): ``sgd-last`` hard-case -0.515 (8 identical seeds, a zero-width interval) against Theta(log T /
-sqrt T), rate -0.548 [-0.613, -0.483]; ``sgd-average`` hard-case -0.497 against Theta(1 / sqrt T), rate -0.576
-[-0.584, -0.568]; ``sgd-last-strong`` hard-case -1.035 against Theta(log T / T) (its free-log fit says log^0.5 T
-/ T, within the allowance), rate -1.074 [-1.143, -1.004].
+Measured (full): ``sgd-last`` hard-case -0.515 (8 identical seeds, a zero-width interval) against Theta(log T / sqrt
+T), rate -0.548 [-0.613, -0.483], rate-far -0.573 [-0.631, -0.515] (``one-over-t`` there: FAIL at -0.205 [-0.207,
+-0.203], its gap 1.24 at T = 16384 falling like log T; ``frozen`` FAILs); ``sgd-average`` hard-case -0.497 against
+Theta(1 / sqrt T), rate -0.576 [-0.584, -0.568]; ``sgd-last-strong`` hard-case -1.035 against Theta(log T / T) (its
+free-log fit says log^0.5 T / T, within the allowance), rate -1.074 [-1.143, -1.004].
 
 Departures: Euclidean and non-composite only; a box or ball X (the paper allows any closed convex X); the step
 constant eta = D / sqrt(G^2 + sigma^2) is the minimax tuning, not a constant read from the paper.
@@ -44,16 +51,17 @@ constant eta = D / sqrt(G^2 + sigma^2) is the minimax tuning, not a constant rea
 Mutants (expected before running): ``one-over-t`` (eta_t = 1/t, the strongly convex rule with mu = 1 on a merely
 convex f: on the hard instance the gap falls like log(T)/T) breaks ``hard-case``; it was expected to stall on
 ``rate`` (coordinates travel at most (1/d) log T), but (1/8) log T reaches the distance 1 to x* within the grid and
-1/t steps then converge on these sharp minima: a declared miss (exponent -0.555 [-0.594, -0.516]); ``no-projection``
-breaks ``rate`` (the iterates leave the box: the ``in-domain`` invariant); ``constant-step`` (eta_t = eta, the decay
-forgotten: a noise floor) breaks ``rate`` for both convex methods; ``last-iterate`` (``sgd-average`` reporting
-x_{T+1}) breaks ``sgd-average/hard-case`` (a log T more); ``sqrt-step`` (the convex rule 1 / (mu sqrt t) on the
-strongly convex f: 1 / sqrt(T)) and ``overestimated-mu`` (eta_t = 1 / (4 mu t): x - x* shrinks like t^(-1/4), the
-gap like T^(-1/2)) break ``sgd-last-strong/rate``; ``sqrt-step`` breaks ``sgd-last-strong/hard-case``. A wrong step
-constant is left to the generated mutants ``factor:x2`` and ``factor:half`` (``theorycheck audit sgd-last``): a
-rate claim with a free constant cannot see one, and they are not caught (0/2 on both claims). Null: the
-families' ``frozen`` (x stays at x_1) FAILs every claim: on the generic instance its gap stays at f(x_1) - f* > 0,
-on the hard one it is exactly 0 = f*, which no Theta claim allows.
+1/t steps then converge on these sharp minima: a declared miss (exponent -0.555 [-0.594, -0.516]); it is expected to
+break ``rate-far``, added for it (issue 14); ``no-projection`` breaks ``rate`` (the iterates leave the box: the
+``in-domain`` invariant); ``constant-step`` (eta_t = eta, the decay forgotten: a noise floor) breaks ``rate`` for
+both convex methods; ``last-iterate`` (``sgd-average`` reporting x_{T+1}) breaks ``sgd-average/hard-case`` (a log T
+more); ``sqrt-step`` (the convex rule 1 / (mu sqrt t) on the strongly convex f: 1 / sqrt(T)) and
+``overestimated-mu`` (eta_t = 1 / (4 mu t): x - x* shrinks like t^(-1/4), the gap like T^(-1/2)) break
+``sgd-last-strong/rate``; ``sqrt-step`` breaks ``sgd-last-strong/hard-case``. A wrong step constant is left to the
+generated mutants ``factor:x2`` and ``factor:half`` (``theorycheck audit sgd-last``): a rate claim with a free
+constant cannot see one, and they are not caught (0/2 on both claims). Null: the families' ``frozen`` (x stays at
+x_1) FAILs every claim: on the generic instance its gap stays at f(x_1) - f* > 0, on the hard one it is exactly 0 =
+f*, which no Theta claim allows.
 """
 
 from __future__ import annotations
@@ -110,6 +118,7 @@ def _experiment(family: str, grid: tuple[int, ...], quick: tuple[int, ...], seed
 GENERIC = tuple(256 * 2**k for k in range(7))  # 256 .. 16384
 HARD = tuple(64 * 2**k for k in range(7))  # 64 .. 4096
 CONVEX = _experiment("stochastic-convex-l1", GENERIC, GENERIC[:5], 200, mu=0.0)
+FAR = _experiment("stochastic-convex-l1", GENERIC, GENERIC[:5], 200, mu=0.0, R=4.0, lo=2.0, hi=3.0)
 STRONG = _experiment("stochastic-convex-l1", GENERIC, GENERIC[:5], 200, mu=1.0)
 HARD_CONVEX = _experiment("stochastic-convex-hard", HARD, HARD[:5], 8, n="T", strong=0, flat=0)
 HARD_STRONG = _experiment("stochastic-convex-hard", HARD, HARD[:5], 8, n="T", strong=1, flat=0)
@@ -125,9 +134,11 @@ SGD_LAST = Algorithm(
     claims=(Claim(name="hard-case", metric="gap", kind="theta", form="C*log(T)/sqrt(T)", experiment=HARD_CONVEX,
                   source=f"{SOURCE}; {HARVEY}(log T / sqrt T)"),
             Claim(name="rate", metric="gap", kind="upper", form="C*log(T)/sqrt(T)", experiment=CONVEX,
-                  source=SOURCE)),
+                  source=SOURCE),
+            Claim(name="rate-far", metric="gap", kind="upper", form="C*log(T)/sqrt(T)", experiment=FAR,
+                  source=f"{SOURCE}, for every D: x* 2 to 3 from x_1 in every coordinate")),
     mutants=(Mutant(name="one-over-t", bug="eta_t = 1/t, the strongly convex rule, on a merely convex f",
-                    breaks=("rate", "hard-case"), hyper={"rule": "one-over-t"},
+                    breaks=("rate", "rate-far", "hard-case"), hyper={"rule": "one-over-t"},
                     missed={"rate": "PASSes at exponent -0.555 [-0.594, -0.516] (full, T in [4096, 16384]): a "
                                     "coordinate travels (1/d) log T = 1.2 by T = 16384, enough to reach x*, and on "
                                     "these sharp minima 1/t steps then converge"}),

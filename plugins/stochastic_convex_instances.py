@@ -25,7 +25,7 @@ construction break the same way on every device). The origin is in the convex hu
 GD then puts its t-th step on h_t, and f(x_{T+1}) = sum_j a_j x_{T+1,j} is of order log(T) / sqrt(T) (log(T) / T
 when ``strong``). Reconstructed from memory of the paper (its text could not be read here): the h_i, a_j, b_j
 above are ours where they differ from the paper's constants; what the family relies on (the tie pattern, f* = 0)
-is argued above and tested in tests/test_last_iterate_sgd.py. The instance is deterministic (``sigma`` = 0 by
+is argued above and tested in tests/test_stochastic_convex.py. The instance is deterministic (``sigma`` = 0 by
 default): every seed is the same, so its intervals have zero width.
 
 Both instances tell an algorithm its step constant ``scale`` = D / sqrt(G^2 + sigma^2) (D the diameter of X,

@@ -94,6 +94,34 @@ def test_refinement_ends_at_zero_and_warms_up_on_decreasing_norms():
     assert torch.all(torch.diff(refinement.refine(ones, "before")[0]) > 0)  # the prefix-sum mutant's grows
 
 
+def test_the_off_by_one_mutants_are_one_bug_and_not_the_correct_schedule():
+    """The inclusive tail on constant norms is exactly linear decay's off-by-one, which is the paper's linear decay
+    for the horizon T + 1 with a peak (T + 1) / T larger, stopped after T steps: no gap claim can tell it from the
+    correct schedule (the bounds differ by O(1/T)). It is not equivalent: its last weight is 1/T, not 0."""
+    for horizon in (8, 64, 1000):
+        off = refinement.weights("linear-off-by-one", horizon)
+        assert torch.allclose(refinement.refine(torch.ones(1, horizon, dtype=torch.float64), "from")[0], off,
+                              rtol=0, atol=1e-15)
+        longer = refinement.weights("linear", horizon + 1)[:horizon]
+        assert torch.allclose(off, (horizon + 1) / horizon * longer, rtol=0, atol=1e-15)
+        assert off[-1].item() == pytest.approx(1 / horizon, abs=1e-15)
+        assert refinement.weights("linear", horizon)[-1] == 0
+
+
+@pytest.mark.parametrize("rule", ["linear", "refined"])
+def test_the_last_update_does_not_move_the_iterate(rule):
+    """``final-step``: w_T = 0, so x_{T+1} = x_T exactly, on the box and on the ball (re-projection included)."""
+    for instance in (L1.instance({"mu": 0.0}, _gen()), _hard(64, flat=1)):
+        hyper = {**refinement.LINEAR.hyper, "rule": rule, "tail": "after", "horizon": 64}
+        state = refinement.init(instance, hyper, _gen())
+        for t in range(1, 65):
+            before = state["x"]
+            state = refinement.step(state, instance, t, hyper, _gen())
+            assert (state["moved"] > 0).all() or t == 64
+        assert torch.equal(state["x"], before)
+        assert torch.all(refinement.schedule_metrics(state, instance)["last_move"] == 0)
+
+
 def test_median_smooth_matches_a_direct_median():
     values = _gen(3).uniform("v", 0, 700)
     smooth = refinement.median_smooth(values, 11)
