@@ -151,7 +151,7 @@ EXACT = Algorithm(
 
 OVERPARAM = Algorithm(
     name="sensing-asym-overparam", paper=PAPER, family="matrix-sensing", init=init,
-    step=functools.partial(step, windowed=True), metrics=metrics, 
+    step=functools.partial(step, windowed=True), metrics=metrics,
     hyper={**HYPER, "extra": 2}, schedule="per_horizon",
     claims=(
         Claim(name="asym-rate-alpha", metric="rate", kind="theta", form="C*alpha**2", tol=0.2, tail=1.0,

@@ -264,7 +264,7 @@ def _uncatchable(measured: str) -> dict[str, str]:
                          "failure at d = 10, so no mutant can count as caught"}
 
 
-SHARED = dict(paper=PAPER, family="robust-regression", init=init, step=step, metrics=metrics, 
+SHARED = dict(paper=PAPER, family="robust-regression", init=init, step=step, metrics=metrics,
               schedule="per_horizon")  # one init/step for both: ``hyper["diff2"]`` picks the estimator of the gradient
 
 DIFF2 = Algorithm(

@@ -145,7 +145,7 @@ KEY_QUERY_MISSED = {
 
 TRAINED = Algorithm(
     name="lsa-trained", paper=PAPER, family="icl-linear-regression", init=trained_init, step=trained_step,
-    metrics=trained_metrics, 
+    metrics=trained_metrics,
     hyper={"lr": 1e-3, "b1": 0.9, "b2": 0.98, "eps": 1e-8, "init_scale": 0.002, "batch": BATCH},
     mutable={}, timeout_s=600.0,  # each generated mutant would be another training run of the budget
     claims=(

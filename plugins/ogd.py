@@ -206,7 +206,7 @@ OGD_CONVEX = Algorithm(
 
 OGD_STRONG = Algorithm(
     name="ogd-strongly-convex", paper=PAPER_STRONG, family="oco-quadratic", init=init, step=step_strong,
-    metrics=metrics, 
+    metrics=metrics,
     claims=(
         Claim(name="strongly-convex-bound", metric="regret", kind="upper", free=(),
               form=_bound("{G}**2/(2*{lam})*(1 + log(T))", OCO_QUADRATIC, QUADRATIC_PARAMS),

@@ -238,7 +238,7 @@ OMD = Algorithm(
 
 OMD_STRONG = Algorithm(
     name="omd-sea-strong", paper=PAPER, family="oco-sea-quadratic", init=init, step=step_strong,
-    metrics=ogd.metrics, 
+    metrics=ogd.metrics,
     claims=(
         Claim(name="logarithmic", metric="pseudo_regret", kind="upper", form=STRONG_RATE.format(n="T"),
               source=C12,
@@ -257,7 +257,7 @@ OMD_STRONG = Algorithm(
 
 OGD_BASELINE = Algorithm(
     name="ogd-sea", paper=ogd.PAPER, family="oco-sea-linear", init=ogd.init, step=ogd.step_convex,
-    metrics=ogd.metrics, 
+    metrics=ogd.metrics,
     claims=tuple(Claim(name=f"{name}-bound", metric="pseudo_regret", kind="upper", free=(), form=_zinkevich(params),
                        source="Zinkevich 2003, Theorem 1", experiment=experiment)
                  for name, params, experiment in (("adversarial", ADVERSARIAL, E_ADVERSARIAL),

@@ -139,7 +139,7 @@ def raising_algorithm() -> Algorithm:
 
 
 def nan_algorithm(bad: float = float("nan")) -> Algorithm:
-    return make_algorithm("nan", init=_count_init, step=_count_step, 
+    return make_algorithm("nan", init=_count_init, step=_count_step,
                           metrics=measures("steps", "loss")(functools.partial(_bad_value_metrics, bad=bad)))
 
 

@@ -70,7 +70,7 @@ def test_the_runner_calls_a_kernel_in_spans_that_cover_every_step(monkeypatch):
         return {"steps": state["steps"] + (last - first + 1)}
 
     algorithm = make_algorithm("counted", init=lambda instance, hyper, gen: {"steps": torch.zeros(instance.batch)},
-                               step=None, kernel=counting_kernel, 
+                               step=None, kernel=counting_kernel,
                                metrics=measures("steps")(lambda state, instance: {"steps": state["steps"]}))
     experiment = bandit_experiment((8, 16, 32), K=2, best=0.9, gap=0.5)
     trace = run(algorithm, BERNOULLI, experiment, experiment.grid, range(4))

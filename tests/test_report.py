@@ -58,7 +58,7 @@ def _walker(name: str, power: float, mutants: tuple[Mutant, ...] = ()) -> Algori
               Claim(name="explicit", metric="regret", kind="upper", form="3*sqrt(T)", free=(),
                     source="Theorem 2", experiment=_experiment()))
     return Algorithm(name=name, paper=PAPER, family="bernoulli-bandit", init=init, step=step,
-                     metrics=measures("regret")(lambda state, instance: {"regret": state["regret"]}), 
+                     metrics=measures("regret")(lambda state, instance: {"regret": state["regret"]}),
                      claims=claims, mutants=mutants)
 
 
