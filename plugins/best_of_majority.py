@@ -203,7 +203,6 @@ BEST_OF_MAJORITY = Algorithm(
 
 BEST_OF_N = Algorithm(
     name="best-of-n", paper=PAPER, family="passk-overopt-n", init=init, step=step_bon, metrics=metrics,
-    
     claims=(Claim(name="n-rate", metric="regret", kind="theta", form="C*min(1, sqrt(N*eps**2/k))",
                   experiment=OVEROPT_N, tail=1.0, source="Theorem 4.2"),),
     mutants=(Mutant(name="subsample", bug="selects among the first 10 samples, ignoring the budget N",
@@ -213,7 +212,6 @@ BEST_OF_N = Algorithm(
 
 MAJORITY_VOTE = Algorithm(
     name="majority-vote", paper=PAPER, family="passk-majority", init=init, step=step_majority, metrics=metrics,
-    
     claims=(Claim(name="omega-1", metric="regret", kind="lower", form="1/4", free=(), experiment=MAJORITY,
                   source="Theorem 4.1"),),
     mutants=(Mutant(name="by-reward", bug="ranks by r-hat instead of the vote count", breaks=("omega-1",),

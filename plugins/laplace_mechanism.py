@@ -93,7 +93,6 @@ OVER_EPS = Experiment(family="privacy-pair", over="eps", params={"n": 100}, step
 
 LAPLACE = Algorithm(
     name="laplace-mechanism", paper=PAPER, family="privacy-pair", init=init, step=step, metrics=metrics,
-    
     claims=(
         Claim(name="privacy", metric="output", neighbour="output_neighbour", kind="privacy", form="eps",
               delta=0.0, source=SOURCE, experiment=AUDIT),

@@ -204,7 +204,6 @@ BURN_IN = ("pre-asymptotic, not refuted: with the theorem's K (102 iterations he
 
 LEARNING_TO_RELAX = Algorithm(
     name="learning-to-relax", paper=PAPER, family="sor-sequence", init=init, step=step, metrics=metrics,
-    
     hyper={"tau": 0.2, "omega_max": None, "splitting": "D/omega+L"}, schedule="per_horizon",
     claims=(
         Claim(name="regret-bound", metric="regret_bound_ratio", kind="upper", form="1", free=(),

@@ -173,7 +173,6 @@ _QUICK_EPS = "the correct version FAILs eps-rate on the quick grid (declared), s
 
 MAID = Algorithm(
     name="maid", paper=PAPER, family="bilevel-hyperparam", init=init, step=step, metrics=metrics,
-    
     hyper={"eps0": 0.1, "alpha0": 0.1, "eta": 1e-4, "rho": 0.9, "tau": 0.5, "nu": 1.05, "attempts": 3,
            "backtracks": 10, "accuracy_loops": 20, "inner_cap": 2000, "eps_min": 1e-12, "slack": 1.0, "sign": -1.0},
     claims=(Claim(name="rate-hyperparam", metric="hypergrad_norm", kind="upper", form="C*calls**(-1/2)",

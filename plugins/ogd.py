@@ -168,7 +168,6 @@ def _bound(form: str, family: Family, params: Mapping[str, float]) -> str:
 
 OGD_CONVEX = Algorithm(
     name="ogd-convex", paper=PAPER, family="oco-linear", init=init, step=step_convex, metrics=metrics,
-    
     claims=(
         Claim(name="in-domain", metric="in_domain", kind="exact", form="1", free=(),
               source="Zinkevich 2003, the setting (x_t in X)", experiment=_experiment("oco-linear", LINEAR_PARAMS)),

@@ -197,7 +197,6 @@ METRICS = ("regret", "pseudo_regret")
 
 OMD = Algorithm(
     name="omd-sea", paper=PAPER, family="oco-sea-linear", init=init, step=step, metrics=ogd.metrics,
-    
     claims=(
         Claim(name="adversarial-rate", metric="pseudo_regret", kind="upper", form=RATE, source=C11,
               experiment=E_ADVERSARIAL),

@@ -351,7 +351,6 @@ TO_TARGET = Experiment(family="entropic-ot", over="n", grid=(16, 32, 64), steps=
 
 SNS = Algorithm(
     name="sinkhorn-newton-sparse", paper=PAPER, family="entropic-ot", init=init, step=step, metrics=metrics,
-    
     hyper=HYPER, mutable={}, invariants=(REACHES,),
     claims=(
         Claim(name="newton-cost", metric="newton_cost", kind="upper", form="C*n**2", nulls=(),

@@ -140,7 +140,6 @@ EXPERIMENT = Experiment(family="bernoulli-bandit", over="T", params={"K": 4, "be
 
 THOMPSON = Algorithm(
     name="thompson", paper=PAPER, family="bernoulli-bandit", init=init, step=step, kernel=KERNEL, metrics=metrics,
-    
     claims=(
         Claim(name="logarithmic", expected_failure=
               ('INCONCLUSIVE: the local slope is -0.010 [-0.115, 0.096] at --quick (300 seeds) and 0.021 [-0.070, '

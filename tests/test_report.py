@@ -152,7 +152,6 @@ def _evil_results() -> tuple[Registry, list[tuple[Trace, Verdict]]]:
     object.__setattr__(claim, "form", f"C*sqrt(T) {evil}")
     algorithm = Algorithm(name=evil, paper=Paper(title=evil, authors=evil, year=2024, arxiv=evil),
                           family=f"bandit{evil}", init=None, step=None, metrics=None,
-                          
                           claims=(claim,), mutants=(Mutant(name=evil, bug=evil, breaks=(claim.name,)),))
     registry = Registry(algorithms={evil: algorithm}, families={}, errors=(), owners={evil: evil})
     experiment = Experiment(family=f"bandit{evil}", over="T", grid=GRID)
