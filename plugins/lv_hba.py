@@ -58,7 +58,8 @@ Mutants and nulls (expected):
   (catalogue [N]: diverges): breaks ``hypergrad``. Its step residual still shrinks (measured 0.094 at K = 8000,
   8 seeds, while ||grad Phi|| grew from 19.5 to 49.6), so it is not declared against ``residual-rate``.
 - ``prox-sign`` (M5.a, +(y - theta)/gamma1 in d_y): biased and slower, declared against ``hypergrad``:
-  measured a declared miss (below).
+  measured a declared miss (below); caught by ``hypergrad-asymptotic`` (full budget: FAIL, exponent -0.127
+  [-0.141, -0.112] against the threshold -0.156; a declared miss of the quick budget, K <= 4000).
 - ``inverted-penalty`` (grad f times c_k instead of divided by it: the penalty then favours the upper level
   and ignores the lower one as c_k grows): breaks ``hypergrad`` and ``hypergrad-hyperparam`` (added after the
   first audit left ``hypergrad-hyperparam`` with no caught mutant; measured in a pilot, 8 seeds: ||grad Phi||
@@ -72,9 +73,11 @@ Invariants: hvp_calls == 0, jvp_calls == 0 (Hessian-free); |h(x, y)| <= 1e-9 on 
 Measured (full budget, ``theorycheck audit``, base seed 0): ``hypergrad-hyperparam`` PASS, exponent -0.344
 [-0.443, -0.245] against -0.2; ``residual-rate`` PASS, -1.06 [-1.07, -1.06] (far faster than the theorem's
 -0.2: an upper bound for the class, on a toy whose lower level is quadratic); ``hypergrad`` PASS, -0.99
-[-1.10, -0.89]; every null FAILs. The catalogue's k^(-p) law (C5.3's [N], c0 = 1) is not what this grid shows:
-||grad Phi|| falls like K^-1 over K in [2000, 8000] (from 2.4 at K = 250 to 0.19 at 8000, 8 seeds), which
-the derived upper claim allows; the catalogue fitted its slopes on K up to 1e5.
+[-1.10, -0.89]; ``hypergrad-asymptotic`` PASS, -0.279 [-0.279, -0.278]; every null FAILs. The catalogue's
+k^(-p) law (C5.3's [N], c0 = 1) is not what ``hypergrad``'s grid shows: ||grad Phi|| falls like K^-1 over K in
+[2000, 8000] (from 2.4 at K = 250 to 0.19 at 8000, 8 seeds), which the derived upper claim allows; past it the
+law appears (0.192, 0.159, 0.131 at K = 8000, 16000, 32000, 16 seeds: local exponent -0.28 against -p = -0.3);
+the catalogue fitted its slopes on K up to 1e5.
 """
 
 from __future__ import annotations
