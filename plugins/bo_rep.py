@@ -62,8 +62,9 @@ on bilevel-unbounded by the step-length invariant (||m|| up to 8 eta), missed on
 ||m|| < 1. ``never-refresh`` (I = infinity after the refinement, catalogue M1.b), ``sign-flip`` (hg = grad_x f
 + J z, M1.c) and ``frozen-z`` (nu = 0: z stays 0, the implicit term is lost) plateau on bilevel-hyperparam
 (caught) but are missed on bilevel-unbounded, where the transient and the jitter dominate the average on this
-grid. ``no-refinement`` (y starts at y_0) only biases the first period: missed on both (declared, numbers in
-``missed``). Nulls: the family's ``frozen`` and ``zero-step`` (eta = 0, every oracle still called) FAIL the
+grid (``never-refresh`` is caught on ``lower-tracking`` too, below). ``no-refinement`` (y starts at y_0) only
+biases the first period: missed on both average-rate claims (declared, numbers in ``missed``), caught on
+``lower-tracking``. Nulls: the family's ``frozen`` and ``zero-step`` (eta = 0, every oracle still called) FAIL the
 rate claims; ``lower-frozen`` (y never leaves y_0: no refinement, no periodic update; x moves as BO-REP's) is
 the null of ``lower-tracking``, which ``zero-step`` would pass (its y is refined and refreshed at a fixed x).
 ``no-refinement`` and ``never-refresh`` are also judged on ``lower-tracking`` (expected before running: an O(1)
