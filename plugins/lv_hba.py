@@ -38,7 +38,9 @@ Claims:
   so the quick run only smoke-tests the claim, as cheaply as 5 points allow; a first quick grid K = 1000,
   2000, 4000 left 2 points in the fit window, INCONCLUSIVE, and one of 1000 .. 4000 cost 19 s of CPU on the
   quick audit, the generated mutants included, for verdicts as uninformative: correct PASS -0.728 [-0.785,
-  -0.670], ``prox-sign`` PASS -0.237 [-0.293, -0.181]). The claim is
+  -0.670], ``prox-sign`` PASS -0.237 [-0.293, -0.181]). Its cost is in the full run: 32000 steps per run (about 15 s
+  of CPU), for the correct version, ``prox-sign``, ``frozen`` and the six generated mutants, which the audit
+  runs on every claim: the full ``lv-hba`` audit went from 63 s to 161 s of CPU (quick: 42.6 s to 44.4 s). The claim is
   asymptotic, and on ``hypergrad``'s grid (K <= 8000) the correct version is still in its transient (falling
   like K^-1); the catalogue's runs to 1e5 ([N], C5 mutants) show the asymptotic K^-p law of the O(1/c_k) bias,
   and ``prox-sign`` slowing to about K^-0.08 over [1e3, 5e4]. Said plainly: a pilot (8 seeds, not a verdict)
