@@ -32,6 +32,15 @@ Claims (C4.1, Theorem (main), as the catalogue quotes it: T = O(m eps^-3 1(I < m
 - ``batch-speedup``: at fixed T = 500, I = m, over B in {1, 2, 4, 8, 16}: eps = O(B^(-1/6)) (upper); at I < m
   the first term, free of B, caps the speed-up (measured at I = 4: 0.075, 0.073, 0.070 for B = 4, 8, 16).
 - ``rate-hyperparam``: ``rate`` on ``bilevel-hyperparam`` (one block: I = m = B = 1), for ``theorycheck versus``.
+- ``estimators-exact`` (added, chosen before it was run; on the ``rate-hyperparam`` run): with exact oracles
+  and every block sampled (sigma = 0, I = m), the MSVR and STORM estimators equal their targets at every step:
+  ||z_t - G(w_t)|| + ||s - grad_y g(w_t)|| + ||u - (H v - grad_y f)(w_t)|| = 0 (atol 1e-9), G, grad_y g, H v -
+  grad_y f the exact values at w_t = (x_t, y_t, v_t) over all blocks. This is the sigma = 0 case of the
+  estimators' error recursion that the variance-reduction lemmas sum (STORM: z_t - G_t = (1 - b)(z_{t-1} -
+  G_{t-1}) + noise terms, the same samples at w_t and w_{t-1}; MSVR: the same with (gam - 1 + a)(h_t - h_{t-1})
+  added, which vanishes at I = m, gam = 1 - a), from an exact start (the estimators start from one sample at
+  w_0): what makes them unbiased, where a moving average lags. Catalogue C4 [R] (its estimator unit test:
+  MSVR's tracking error must be far below a moving average's lag). The tolerance is rounding: 1e-9.
 The grid variables ``I`` and ``B`` reach the algorithm as ``instance.params["I"]`` / ``["B"]`` (the runner puts
 the grid value there; the family ignores it): a departure from "the family carries what the algorithm reads".
 
@@ -55,16 +64,23 @@ Mutants and nulls (expected): ``no-msvr-correction`` (M4.a, gam = 0: a plain mov
 ``rate`` and ``rate-hyperparam``; ``no-storm-correction`` (z <- (1 - b) z + b G: the STORM term dropped) breaks
 ``rate``; ``first-block-only`` (the per-block loop stops after its first block: one block processed, I
 paid for) breaks ``block-speedup``; ``first-sample-only`` (one of the B samples used) breaks ``batch-speedup``.
-The family's ``frozen`` null breaks every claim. Invariant: none on the oracle mix (BSVRB uses all three).
-Measured: ``no-msvr-correction`` diverges (caught on ``rate``; an ERROR on ``rate-hyperparam``, declared
-missed), ``no-storm-correction`` is only slower by a constant (declared missed); the other two are caught.
+The family's ``frozen`` null breaks every claim but ``estimators-exact``, whose null is
+``stale-estimators`` (s, u and z never leave their start while x, y, v move with them; every oracle still
+called); ``no-storm-correction`` and ``no-msvr-correction`` are judged on it too (expected before running: a
+moving average lags behind a moving target, so its gap is far above rounding).
+Invariant: none on the oracle mix (BSVRB uses all three).
+Measured: ``no-msvr-correction`` diverges (caught on ``rate`` and ``rate-hyperparam``: NaN from step 18 on
+the latter); ``no-storm-correction`` is only slower by a constant on ``rate`` (declared missed) and FAILs
+``estimators-exact`` (largest gap 0.107, at T = 32, quick budget; the correct version's 2e-16);
+``stale-estimators`` FAILs it (gap 2974); the other two mutants are caught.
 A speed-up claim was first judged against exponent 0: the hyper-parameters were named ``I`` and ``B`` like
 the grid variables, and a form's hyper-parameter symbols are substituted; they are now ``sampled``, ``batch``.
 
 Measured (full budget, ``theorycheck audit``, base seed 0): ``rate-hyperparam`` PASS, exponent -1.15
-[-1.30, -0.99] against -1/3; ``rate`` PASS, -0.407 [-0.496, -0.319]; ``block-speedup`` PASS, -0.880
-[-1.12, -0.64] against -1/3; ``batch-speedup`` PASS, -0.427 [-0.710, -0.144] against -1/6; ``frozen`` FAILs
-each.
+[-1.30, -0.99] against -1/3; ``rate`` PASS, -0.407 [-0.496, -0.319]; ``estimators-exact`` PASS, largest gap
+6.6e-17 (atol 1e-9); ``block-speedup`` PASS, -0.880 [-1.12, -0.64] against -1/3; ``batch-speedup`` PASS,
+-0.427 [-0.710, -0.144] against -1/6; ``frozen`` FAILs each but ``estimators-exact`` (not run there: it does
+not measure the gap).
 """
 
 from __future__ import annotations
@@ -156,7 +172,7 @@ def init(instance: BilevelInstance, hyper: Hyper, gen: Gen) -> State:
 
 
 def step(state: State, instance: BilevelInstance, t: int, hyper: Hyper, gen: Gen, *, msvr: bool = True,
-         storm: bool = True, first_block: bool = False, first_sample: bool = False) -> State:
+         storm: bool = True, first_block: bool = False, first_sample: bool = False, update: bool = True) -> State:
     """One BSVRB iteration; the keywords switch on the mutants."""
     m, sampled, batch = instance.blocks, _knob(instance, hyper, "I"), _knob(instance, hyper, "B")
     horizon = hyper["horizon"]
@@ -171,6 +187,8 @@ def step(state: State, instance: BilevelInstance, t: int, hyper: Hyper, gen: Gen
     g_new, g_old = new[2].mean(1), old[2].mean(1)
     z = (1 - a) * (state["z"] - g_old) + g_new if storm else (1 - a) * state["z"] + a * g_new
     s, u = _put(state["s"], idx, s), _put(state["u"], idx, u)
+    if not update:
+        s, u, z = state["s"], state["u"], state["z"]
     tau = hyper["tau0"] * sampled / (m * instance.lower_smoothness(state["x"])[:, None, None])
     v = state["v"] - tau * u
     v = v * (hyper["v_bound"] / v.norm(dim=-1, keepdim=True).clamp_min(hyper["v_bound"]))
@@ -180,9 +198,14 @@ def step(state: State, instance: BilevelInstance, t: int, hyper: Hyper, gen: Gen
             "z": z, **count(state, grad=2 * calls, hvp=calls, jvp=calls)}
 
 
-@measures(*METRIC_NAMES)
+@measures(*METRIC_NAMES, "estimator_gap")
 def metrics(state: State, instance: BilevelInstance) -> dict[str, torch.Tensor]:
-    return oracle_metrics(state, instance)
+    """The shared metrics and ``estimator_gap``: the estimators' distance to their exact targets at w_t."""
+    everything = torch.arange(instance.blocks, device=state["x"].device).expand(instance.batch, -1)
+    gy, hv_fy, terms = _probe(instance, state["x_prev"], state["y_prev"], state["v_prev"], everything, 1, None, 0)
+    gap = sum((a - b).flatten(1).norm(dim=1) for a, b in ((state["z"], terms.mean(1)), (state["s"], gy),
+                                                           (state["u"], hv_fy)))
+    return {**oracle_metrics(state, instance), "estimator_gap": gap.to(torch.float64)}
 
 
 HYPER = {"a0": 1.0, "eta0": 1.0, "tau0": 0.5, "v_bound": 10.0, "sampled": 16, "batch": 1}
@@ -207,20 +230,27 @@ def _speedup(name: str, over: str, form: str, params: Mapping[str, float]) -> Cl
                                        steps=500, seeds=16, quick_seeds=8))
 
 
+RATE_HYPERPARAM = _rate("rate-hyperparam", "bilevel-hyperparam", {})
+EXACT = ("estimator error recursion (STORM, MSVR; catalogue C4 [R]): at sigma = 0, I = m the estimators equal "
+         "their targets")
+
+
 BSVRB = Algorithm(
     name="bsvrb", paper=PAPER, family="bilevel-multiblock", init=init, step=step, metrics=metrics,
     hyper=HYPER, schedule="per_horizon",
-    claims=(_rate("rate-hyperparam", "bilevel-hyperparam", {}),
+    claims=(RATE_HYPERPARAM,
+            Claim(name="estimators-exact", metric="estimator_gap", kind="exact", form="0", atol=1e-9,
+                  source=EXACT, experiment=RATE_HYPERPARAM.experiment),
             _rate("rate", "bilevel-multiblock", NOISY, seeds=96, quick=QUICK_RATE),
             _speedup("block-speedup", "I", "C*I**(-1/3)", NOISY),
             _speedup("batch-speedup", "B", "C*B**(-1/6)", NOISY)),
     mutants=(
         Mutant(name="no-msvr-correction", bug="gam = 0: the MSVR correction term dropped (a moving average)",
-               breaks=("rate", "rate-hyperparam"), step=functools.partial(step, msvr=False),
+               breaks=("rate", "rate-hyperparam", "estimators-exact"), step=functools.partial(step, msvr=False),
                quick_missed={"rate": "FAILs (0.91 [0.572, 1.25]), but the correct version is INCONCLUSIVE under "
                                      "the quick budget (declared), so it cannot count as caught there"}),
         Mutant(name="no-storm-correction", bug="z <- (1 - b) z + b G: the STORM correction dropped",
-               breaks=("rate",), step=functools.partial(step, storm=False),
+               breaks=("rate", "estimators-exact"), step=functools.partial(step, storm=False),
                missed={"rate": "PASSes at exponent -0.591 [-0.736, -0.446] (threshold -0.288): slower by a "
                                "constant (||grad F|| 0.124 at T = 1024 against 0.029 for the correct version, 96 "
                                "seeds) but not in rate on this grid"}),
@@ -229,6 +259,8 @@ BSVRB = Algorithm(
         Mutant(name="first-sample-only", bug="one of the B samples per block used",
                breaks=("batch-speedup",), step=functools.partial(step, first_sample=True)),
     ),
+    nulls=(Mutant(name="stale-estimators", bug="s, u, z stay at their start; x, y, v move with them",
+                  breaks=("estimators-exact",), step=functools.partial(step, update=False)),),
     mutable={"eta0": ("x2", "half"), "a0": ("x2", "half")},
 )
 

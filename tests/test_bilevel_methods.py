@@ -1,6 +1,7 @@
-"""Unit checks of the three bilevel paper plugins that their claims cannot see directly: LV-HBA's step against an
+"""Unit checks of the bilevel paper plugins that their claims cannot see directly: LV-HBA's step against an
 independent transcription of the reference code's update, the exactness of BSVRB's MSVR recurrence on
-deterministic oracles, and the penalty method's oracle counting and Danskin gradient."""
+deterministic oracles (and of its STORM estimate, through the ``estimator_gap`` metric), BO-REP's running
+``lower_error``, and the penalty method's oracle counting and Danskin gradient."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import math
 import numpy as np
 import torch
 
-from plugins import bilevel_penalty, bsvrb, lv_hba
+from plugins import bilevel_penalty, bo_rep, bsvrb, lv_hba
 from plugins.bilevel_instances import FAMILIES
 from theory import Gen
 
@@ -73,6 +74,34 @@ def test_msvr_tracks_exact_gradients_when_every_block_is_sampled():
     torch.testing.assert_close(state["s"], exact, rtol=1e-10, atol=1e-12)
     lagging, exact = _bsvrb_run(6, msvr=False)
     assert (lagging["s"] - exact).norm() > 1e-3
+
+
+def test_estimator_gap_is_rounding_with_storm_and_a_lag_without():
+    """The metric of ``estimators-exact``: with I = m and exact oracles the STORM estimate z_t equals the
+    exact G(w_t) (and s, u their targets), so the gap is rounding; dropping the STORM correction leaves a lag."""
+    state, _ = _bsvrb_run(6)
+    instance, _ = _instance("bilevel-multiblock", m=4, sigma=0.0)
+    assert bsvrb.metrics(state, instance)["estimator_gap"].max() < 1e-12
+    lagging, _ = _bsvrb_run(6, storm=False)
+    assert bsvrb.metrics(lagging, instance)["estimator_gap"].min() > 1e-3
+
+
+def test_bo_rep_lower_error_is_the_running_maximum_from_the_refined_start():
+    """``lower_error`` (claim ``lower-tracking``) starts at ||y_0 - y*(x_0)|| after the refinement, which the
+    refinement shrinks, and is then the running maximum of ||y_k - y*(x_k)|| over the steps."""
+    instance, gen = _instance("bilevel-unbounded", r0=3.0, sigma=0.1)
+    hyper = {**bo_rep.BO_REP.hyper, "horizon": 64}
+    refined = bo_rep.init(instance, hyper, gen)
+    raw = bo_rep.init(instance, {**hyper, "refine": False}, gen)
+    exact = (instance.y0 - instance.lower_solution(instance.x0)).norm(dim=1)
+    torch.testing.assert_close(raw["lower_error"], exact)
+    assert (refined["lower_error"] < 0.2 * exact).all()
+    state, largest = refined, refined["lower_error"]
+    for t in range(1, 20):  # the period is ceil(sqrt(64)) = 8: two refreshes
+        x = state["x"]
+        state = bo_rep.step(state, instance, t, hyper, gen)  # y_k: the y step k used, after any refresh
+        largest = torch.maximum(largest, (state["y"] - instance.lower_solution(x)).norm(dim=1))
+        torch.testing.assert_close(state["lower_error"], largest)
 
 
 def test_penalty_counts_and_its_gradient_approaches_the_hypergradient():
