@@ -149,11 +149,21 @@ def instance_text(claim: Claim) -> str:
     return f"{e.family}{mode} over {e.over}, {params or 'no parameters set'} (others at the family's defaults)"
 
 
+def _ratio(mean: float, form: float) -> float | None:
+    """mean/form as Python floats: a form so small that the ratio overflows shows as inf, not a warning."""
+    if not form:
+        return None
+    try:
+        return float(mean) / float(form)
+    except OverflowError:
+        return float("inf") if (mean > 0) == (form > 0) else float("-inf")
+
+
 def rows_table(verdict: Verdict, over: str) -> list[str]:
     """The grid points as aligned text: x, mean, its confidence bounds, the form (free constants = 1)."""
     header = (over, "mean", f"CI ({level(verdict)})", "form", "mean/form")
     body = [(number(r.x), number(r.mean), interval((r.low, r.high)), number(r.form),
-             number(r.mean / r.form if r.form else None)) for r in verdict.rows]
+             number(_ratio(r.mean, r.form))) for r in verdict.rows]
     widths = [max(len(cells[i]) for cells in (header, *body)) for i in range(len(header))]
     return ["  ".join(cell.rjust(width) for cell, width in zip(cells, widths, strict=True))
             for cells in (header, *body)]
