@@ -40,10 +40,23 @@ Mutants (catalogue 7.5): ``half-noise`` (both sigmas halved; privacy), ``central
 statistics, the server adds the noise once to the sum; privacy and rate n^{-1}), ``no-debias`` (M6.2: users send x +
 noise and y + noise, the server multiplies noisy vectors: Sigma is biased by sigma_x^2 I and the error plateaus),
 ``top-k-wrong`` (M6.4: top-(k-1) hard thresholding: an error floor, about 1/k), ``sd-as-variance`` (the calibrated unit
-noise s read as a variance, sd sqrt(s): the error falls like eps^-0.47; also a privacy bug at eps < 1, not audited
-here), ``l1-sensitivity`` (the Gaussian calibrated with the L1 sensitivities d^2 tau_x^2 and 2 d tau_x tau_y, the
+noise s read as a variance, sd sqrt(s): the error falls like eps^-0.47, and a privacy bug wherever s > 1, see below),
+``l1-sensitivity`` (the Gaussian calibrated with the L1 sensitivities d^2 tau_x^2 and 2 d tau_x tau_y, the
 Laplace mechanism's: noise like d^2 and d, not d and d^1/2; the d claims). no-debias and top-k-wrong (top 0 at k = 1)
 also FAIL the eps claim (flat error); half-noise and central-noise do not (the noise keeps its eps-dependence).
+
+Issue 11 (verdicts that carry weight), chosen before running: a mutant is registered against every claim of the
+paper that its bug contradicts, not only the one it was written for.
+- ``sd-as-variance`` breaks ``privacy`` (and, public, ``public-privacy``): the noise is sqrt(s) where s is needed,
+  sqrt(s) times too little wherever s > 1. At delta = 1e-5 the unit noise s (joint sensitivity 1.25) is 8.8, 4.7,
+  2.5, 1.36, 0.75 at eps = 0.5, 1, 2, 4, 8 (public, sensitivity 1: 7.0, 3.7, 2.0, 1.08, 0.60), so the audit's own
+  grid sees noise 3.0 and 2.2 times too small at eps = 0.5 and 1 (public 2.7 and 1.9): more than half-noise, which
+  the same audit catches. At eps = 8 the mutant is over-noised, so its catch is on the grid's low end.
+- ``top-k-wrong`` (public) breaks ``public-error-in-eps``: the eps experiment has k = 1, where top-(k - 1) keeps no
+  coordinate and theta_hat = 0, a flat error against the claimed 1/eps (the private top-k-wrong FAILs its eps claim
+  for the same reason). This is the bug at its extreme (the zero-estimate null's output), not a subtler symptom.
+- ``l1-sensitivity`` is over-noised (d^2 >= sqrt(d^2 + d/2) and 2 d >= 2 sqrt(d) for d >= 1), so no privacy audit can
+  catch it; it stays registered against the d claims only.
 
 Verified against the paper (its arXiv abstract, read through a mirror): only the abstract-level rates (NLDP upper bound
 O~(d sqrt(k) / (sqrt(n) eps)), lower bound Omega(sqrt(d k log d) / (sqrt(n) eps)), public-covariate improvement by
@@ -290,7 +303,7 @@ LDP = Algorithm(
                ('FAILs (-0.455 [-0.458, -0.452]), but the correct version is a declared expected failure, so no '
                 'mutant can count as caught')
                }, bug="the calibrated noise read as a variance: sd sqrt(s), not s",
-               breaks=("error-in-eps",), step=_mutant(root=True)),
+               breaks=("error-in-eps", "privacy"), step=_mutant(root=True)),
         Mutant(name="l1-sensitivity", missed={"error-in-d": 'PASSes at 0.325 [-0.296, 0.946] (quick)'}, bug=
                ("the Gaussian calibrated with the L1 sensitivities, not the L2 ones"),
                breaks=("error-in-d",), step=_mutant(l1=True)),
@@ -326,10 +339,10 @@ LDP_PUBLIC = Algorithm(
         Mutant(name="top-k-wrong", missed={"public-error-in-n":
                ('FAILs (-0.001 [-0.002, -0.0002]), but the correct version is a declared expected failure, so no '
                 'mutant can count as caught')
-               }, bug="M6.4: hard threshold to the top k-1 entries", breaks=("public-error-in-n",),
-               step=_mutant(public=True, top=1)),
+               }, bug="M6.4: hard threshold to the top k-1 entries",
+               breaks=("public-error-in-n", "public-error-in-eps"), step=_mutant(public=True, top=1)),
         Mutant(name="sd-as-variance", bug="the calibrated noise of v_i read as a variance: sd sqrt(s), not s",
-               breaks=("public-error-in-eps",), step=_mutant(public=True, root=True)),
+               breaks=("public-error-in-eps", "public-privacy"), step=_mutant(public=True, root=True)),
         Mutant(name="l1-sensitivity", missed={"public-error-in-d":
                ('FAILs (0.853 [0.618, 1.089]), but the correct version is a declared expected failure, so no mutant '
                 'can count as caught')
