@@ -25,7 +25,7 @@ def test_l1_sensitivity_over_noises(d: int, public: bool) -> None:
 
 @pytest.mark.parametrize("public", [False, True])
 def test_sd_as_variance_under_noises_at_low_eps(public: bool) -> None:
-    """At delta = 1e-5 the unit noise s is 2.5 or more for eps <= 2, where sqrt(s) < s; at eps = 8 it is below 1."""
+    """At delta = 1e-5 the unit noise s is about 2 or more for eps <= 2, where sqrt(s) < s; at eps = 8 it is below 1."""
     for eps in (0.5, 1.0, 2.0):
         correct, bug = scales(4, eps, public)[1], scales(4, eps, public, root=True)[1]
         assert bug < correct / 1.3
