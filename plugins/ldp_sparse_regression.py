@@ -57,6 +57,12 @@ paper that its bug contradicts, not only the one it was written for.
   for the same reason). This is the bug at its extreme (the zero-estimate null's output), not a subtler symptom.
 - ``l1-sensitivity`` is over-noised (d^2 >= sqrt(d^2 + d/2) and 2 d >= 2 sqrt(d) for d >= 1), so no privacy audit can
   catch it; it stays registered against the d claims only.
+Measured (quick, 60,000 seeds a grid point for the audits, 16 for the eps claim): ``sd-as-variance`` FAILs
+``privacy``, epsilon at least 0.693 against the claimed 0.5 at eps = 0.5 (violations at eps = 0.5 and 1), where the
+correct version's largest lower bound is 0.134 (PASS); public, it FAILs ``public-privacy`` at 0.609 against 0.5 (at
+eps = 0.5; correct 0.176, PASS). Public ``top-k-wrong`` FAILs ``public-error-in-eps`` with exponent 0 [0, 0] (error
+||theta*|| = 1 at every eps) where the correct version PASSes at -0.915 [-0.917, -0.913]. ``l1-sensitivity``'s
+audits PASS as expected (lower bounds 0 and 0.041; tests/test_ldp_sparse_regression.py checks the over-noising).
 
 Verified against the paper (its arXiv abstract, read through a mirror): only the abstract-level rates (NLDP upper bound
 O~(d sqrt(k) / (sqrt(n) eps)), lower bound Omega(sqrt(d k log d) / (sqrt(n) eps)), public-covariate improvement by
