@@ -63,6 +63,8 @@ correct version's largest lower bound is 0.134 (PASS); public, it FAILs ``public
 eps = 0.5; correct 0.176, PASS). Public ``top-k-wrong`` FAILs ``public-error-in-eps`` with exponent 0 [0, 0] (error
 ||theta*|| = 1 at every eps) where the correct version PASSes at -0.915 [-0.917, -0.913]. ``l1-sensitivity``'s
 audits PASS as expected (lower bounds 0 and 0.041; tests/test_ldp_sparse_regression.py checks the over-noising).
+Full budget (200,000 audit seeds): sd-as-variance at least 0.959 (public 0.838) against 0.5, correct 0.231 (public
+0.242); public top-k-wrong 0 [0, 0] against the correct -0.914 [-0.920, -0.909].
 
 Verified against the paper (its arXiv abstract, read through a mirror): only the abstract-level rates (NLDP upper bound
 O~(d sqrt(k) / (sqrt(n) eps)), lower bound Omega(sqrt(d k log d) / (sqrt(n) eps)), public-covariate improvement by
